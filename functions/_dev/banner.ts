@@ -1,0 +1,23 @@
+/** What the local gateway prints once it listens: where it is and how to call it. */
+import { DEMO_EVENT_ID, demoTokens } from "./demo.ts";
+
+export async function printBanner(origin: string, jwtSecret: string): Promise<string> {
+  const tokens = await demoTokens(jwtSecret);
+  const base = `${origin}/functions/v1`;
+  return [
+    "",
+    `Crodify API listening on ${base}`,
+    "",
+    "Demo access tokens (HS256, valid 30 days):",
+    ...Object.entries(tokens).map(([who, token]) => `  ${who.padEnd(12)} ${token}`),
+    "",
+    `Demo event: ${DEMO_EVENT_ID}`,
+    "",
+    "Try:",
+    `  curl ${base}/health/ready`,
+    `  curl ${base}/events`,
+    `  curl ${base}/events/${DEMO_EVENT_ID}`,
+    `  curl -H "Authorization: Bearer ${tokens.user}" ${base}/tickets/user/me`,
+    "",
+  ].join("\n");
+}

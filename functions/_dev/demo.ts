@@ -1,0 +1,54 @@
+/** Fixed ids of the demo rows in supabase/seed.sql, and dev tokens for them. */
+import { SignJWT } from "jose";
+import type { AppRole } from "../../shared/auth.ts";
+
+export const DEMO_USERS = {
+  user: { id: "00000000-0000-4000-8000-000000000001", email: "demo-user@crodify.local" },
+  admin: { id: "00000000-0000-4000-8000-000000000002", email: "demo-admin@crodify.local" },
+  scanner: { id: "00000000-0000-4000-8000-000000000003", email: "demo-scanner@crodify.local" },
+  coordinator: {
+    id: "00000000-0000-4000-8000-000000000004",
+    email: "demo-coordinator@crodify.local",
+  },
+} as const;
+
+export const DEMO_EVENT_ID = "10000000-0000-4000-8000-000000000001";
+
+export interface TokenClaims {
+  sub: string;
+  email?: string;
+  roles?: AppRole[];
+  role?: string;
+  aud?: string;
+  expiresIn?: string | number;
+  [claim: string]: unknown;
+}
+
+/** Signs an HS256 token shaped like a Supabase access token (roles in `user_roles`). */
+export async function signHs256Token(secret: string, claims: TokenClaims): Promise<string> {
+  const { sub, roles = ["user"], aud = "authenticated", expiresIn = "1h", ...rest } = claims;
+  return await new SignJWT({ role: "authenticated", user_roles: roles, ...rest })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(sub)
+    .setAudience(aud)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** Long-lived tokens for the demo users, printed by the local gateway. */
+export async function demoTokens(secret: string): Promise<Record<keyof typeof DEMO_USERS, string>> {
+  const sign = (who: keyof typeof DEMO_USERS, roles: AppRole[]) =>
+    signHs256Token(secret, {
+      sub: DEMO_USERS[who].id,
+      email: DEMO_USERS[who].email,
+      roles,
+      expiresIn: "30d",
+    });
+  return {
+    user: await sign("user", ["user"]),
+    admin: await sign("admin", ["user", "admin"]),
+    scanner: await sign("scanner", ["user", "scanner"]),
+    coordinator: await sign("coordinator", ["user", "coordinator"]),
+  };
+}

@@ -1,0 +1,3 @@
+import { createHealthApp } from "./routes.ts";
+
+Deno.serve(createHealthApp().fetch);

@@ -1,0 +1,7 @@
+/** Every function's app factory, by the name Supabase routes it under. */
+import type { App } from "../shared/http.ts";
+import { createHealthApp } from "./health/routes.ts";
+
+export const FUNCTIONS: Record<string, () => App> = {
+  health: createHealthApp,
+};

@@ -1,0 +1,34 @@
+/**
+ * `deno task dev`: the local gateway. Starts (or opens) the database, applies
+ * migrations and the demo seed when it is new, mounts every function under
+ * /functions/v1/<name>, and prints demo tokens and example requests.
+ */
+import { config } from "../shared/config.ts";
+import { db } from "../shared/db.ts";
+import { prepareDatabase } from "../shared/db/migrate.ts";
+import { log } from "../shared/log.ts";
+import { createGateway } from "./gateway.ts";
+import { FUNCTIONS } from "./registry.ts";
+import { printBanner } from "./_dev/banner.ts";
+
+if (import.meta.main) {
+  const settings = config();
+  const sql = await db();
+  const { fresh, applied } = await prepareDatabase(sql, { seed: true });
+  log.info("database ready", { fresh, applied });
+  const gateway = createGateway(FUNCTIONS);
+  const server = Deno.serve({
+    port: settings.PORT,
+    hostname: "127.0.0.1",
+    onListen: async ({ port }) => {
+      console.log(await printBanner(`http://127.0.0.1:${port}`, settings.SUPABASE_JWT_SECRET));
+    },
+  }, gateway.fetch);
+  const stop = async () => {
+    await server.shutdown();
+    await sql.end({ timeout: 2 });
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}

@@ -1,0 +1,164 @@
+/**
+ * Verification of Supabase access tokens with jose, and the Hono middleware
+ * that guards routes. HS256 tokens are checked only against the project's
+ * secret and asymmetric ones only against the JWKS, so a token signed with
+ * the public key as an HMAC secret (algorithm confusion) never passes.
+ */
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  type JWTPayload,
+  jwtVerify,
+  type JWTVerifyGetKey,
+} from "jose";
+import type { MiddlewareHandler } from "hono";
+import { config } from "./config.ts";
+import { forbidden, unauthorized } from "./errors.ts";
+import type { AppEnv } from "./http.ts";
+
+export const APP_ROLES = ["user", "admin", "scanner", "coordinator"] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+export interface AuthUser {
+  id: string;
+  email: string | undefined;
+  /** Global roles from the token; every signed-in user also has `user`. */
+  roles: AppRole[];
+  isAdmin: boolean;
+  claims: JWTPayload;
+}
+
+const ASYMMETRIC_ALGORITHMS = ["ES256", "RS256"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+let jwks: JWTVerifyGetKey | undefined;
+
+/** The project's JWKS: the configured one, else Supabase's well-known endpoint (cached by jose). */
+function projectJwks(): JWTVerifyGetKey | undefined {
+  if (jwks) return jwks;
+  const { SUPABASE_JWKS, SUPABASE_URL } = config();
+  if (SUPABASE_JWKS) {
+    jwks = createLocalJWKSet(JSON.parse(SUPABASE_JWKS));
+  } else if (SUPABASE_URL) {
+    jwks = createRemoteJWKSet(new URL("/auth/v1/.well-known/jwks.json", SUPABASE_URL), {
+      timeoutDuration: 3000,
+      cooldownDuration: 30_000,
+    });
+  }
+  return jwks;
+}
+
+/** Drops the cached JWKS so tests can switch keys. */
+export function resetAuthForTests(): void {
+  jwks = undefined;
+}
+
+/** Verifies signature, algorithm, `exp`, `aud` and (when configured) `iss`; throws `unauthorized`. */
+export async function verifyAccessToken(
+  token: string,
+  { audience = "authenticated" as string | undefined } = {},
+): Promise<JWTPayload> {
+  const { SUPABASE_JWT_SECRET, SUPABASE_JWT_ISSUER } = config();
+  const options = { audience, issuer: SUPABASE_JWT_ISSUER, clockTolerance: 30 };
+  try {
+    const { alg } = decodeProtectedHeader(token);
+    if (alg === "HS256") {
+      if (!SUPABASE_JWT_SECRET) throw unauthorized("HS256 tokens are not accepted");
+      const secret = new TextEncoder().encode(SUPABASE_JWT_SECRET);
+      return (await jwtVerify(token, secret, { ...options, algorithms: ["HS256"] })).payload;
+    }
+    const keys = projectJwks();
+    if (!keys || !alg || !ASYMMETRIC_ALGORITHMS.includes(alg)) {
+      throw unauthorized("Unsupported token algorithm");
+    }
+    return (await jwtVerify(token, keys, { ...options, algorithms: ASYMMETRIC_ALGORITHMS }))
+      .payload;
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) throw unauthorized("The access token has expired");
+    if (error instanceof joseErrors.JOSEError || error instanceof TypeError) {
+      throw unauthorized("The access token is not valid");
+    }
+    throw error;
+  }
+}
+
+/** Roles from the RBAC hook's `user_roles` claim, or `app_metadata.roles`. */
+export function rolesFromClaims(claims: JWTPayload): AppRole[] {
+  const fromHook = claims.user_roles;
+  const fromMetadata = (claims.app_metadata as { roles?: unknown } | undefined)?.roles;
+  const raw = [
+    ...(Array.isArray(fromHook) ? fromHook : []),
+    ...(Array.isArray(fromMetadata) ? fromMetadata : []),
+  ];
+  const roles = new Set<AppRole>(["user"]);
+  for (const role of raw) {
+    if ((APP_ROLES as readonly unknown[]).includes(role)) roles.add(role as AppRole);
+  }
+  return [...roles];
+}
+
+export function userFromClaims(claims: JWTPayload): AuthUser {
+  if (typeof claims.sub !== "string" || !UUID.test(claims.sub)) {
+    throw unauthorized("The access token has no user");
+  }
+  const roles = rolesFromClaims(claims);
+  return {
+    id: claims.sub.toLowerCase(),
+    email: typeof claims.email === "string" ? claims.email : undefined,
+    roles,
+    isAdmin: roles.includes("admin"),
+    claims,
+  };
+}
+
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1];
+}
+
+/** The signed-in user, or undefined when no Authorization header was sent. A bad token is 401. */
+export async function authenticate(header: string | undefined): Promise<AuthUser | undefined> {
+  const token = bearerToken(header);
+  if (!header) return undefined;
+  if (!token) throw unauthorized("The Authorization header must be 'Bearer <token>'");
+  return userFromClaims(await verifyAccessToken(token));
+}
+
+/** 401 unless a valid user token is sent; sets `c.var.user`. */
+export const requireUser: MiddlewareHandler<AppEnv> = async function requireUser(c, next) {
+  const user = await authenticate(c.req.header("authorization"));
+  if (!user) throw unauthorized();
+  c.set("user", user);
+  await next();
+};
+
+/** Sets `c.var.user` when a token is sent (invalid → 401); anonymous otherwise. */
+export const optionalUser: MiddlewareHandler<AppEnv> = async function optionalUser(c, next) {
+  const user = await authenticate(c.req.header("authorization"));
+  if (user) c.set("user", user);
+  await next();
+};
+
+/** 401 without a user, 403 unless the user holds one of `roles` globally. */
+export function requireRole(...roles: AppRole[]): MiddlewareHandler<AppEnv> {
+  return async function requireRoleMiddleware(c, next) {
+    await requireUser(c, async () => {
+      if (!roles.some((role) => c.var.user.roles.includes(role))) throw forbidden();
+      await next();
+    });
+  };
+}
+
+/** True when the token is the project's service-role key (used by schedulers). */
+export async function isServiceRoleToken(header: string | undefined): Promise<boolean> {
+  const token = bearerToken(header);
+  if (!token) return false;
+  try {
+    const claims = await verifyAccessToken(token, { audience: undefined });
+    return claims.role === "service_role";
+  } catch {
+    return false;
+  }
+}

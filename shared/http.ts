@@ -1,0 +1,153 @@
+/**
+ * The app factory every function uses: CORS the way Supabase documents it,
+ * a request id, a body-size limit, one JSON log line per request, and the one
+ * place where errors become responses.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { config } from "./config.ts";
+import { DomainError, statusFor, validationFailed } from "./errors.ts";
+import { translateDbError } from "./db/errors.ts";
+import { errorFields, log } from "./log.ts";
+import type { AuthUser } from "./auth.ts";
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    user: AuthUser;
+  };
+};
+
+export type App = OpenAPIHono<AppEnv>;
+export type AppContext = Context<AppEnv>;
+
+/** Headers the Supabase client sends (per Supabase's CORS guide) plus ours. */
+export const CORS_ALLOW_HEADERS = [
+  "authorization",
+  "x-client-info",
+  "apikey",
+  "content-type",
+  "idempotency-key",
+  "x-request-id",
+];
+const CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"];
+
+/** Builds the Hono app of one function, mounted under `/<name>` as Supabase routes it. */
+export function createApp(name: string): App {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationFailed(result.error.issues, locationOf(result.target));
+    },
+  }).basePath(`/${name}`) as unknown as App;
+  app.use("*", requestContext());
+  app.use("*", corsMiddleware());
+  app.use("*", bodyLimitMiddleware());
+  app.onError(handleError);
+  app.notFound((c) => errorResponse(c, new DomainError("not_found", "No such route")));
+  return app;
+}
+
+function locationOf(target: string): string {
+  return target === "json" ? "body" : target === "param" ? "path" : target;
+}
+
+/** Request id (taken from x-request-id when sane, else generated) and the access log. */
+export function requestContext(): MiddlewareHandler<AppEnv> {
+  return async function requestContext(c, next) {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", requestId);
+    const started = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    log.info("request", {
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  };
+}
+
+export function corsMiddleware(): MiddlewareHandler {
+  const origins = config().corsOrigins;
+  return cors({
+    origin: origins.includes("*") ? "*" : (origin) => (origins.includes(origin) ? origin : null),
+    allowHeaders: CORS_ALLOW_HEADERS,
+    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    exposeHeaders: CORS_EXPOSE_HEADERS,
+    maxAge: 86400,
+  });
+}
+
+function bodyLimitMiddleware(): MiddlewareHandler {
+  const maxSize = config().MAX_BODY_BYTES;
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new DomainError("payload_too_large", "The request body is too large", {
+        max_bytes: maxSize,
+      });
+    },
+  });
+}
+
+/** The single error path: DomainError, database guards, framework errors, then 500. */
+export function handleError(error: unknown, c: AppContext): Response {
+  if (error instanceof DomainError) return errorResponse(c, error);
+  const fromDb = translateDbError(error);
+  if (fromDb) {
+    log.warn("database guard", { request_id: c.get("requestId"), ...errorFields(error) });
+    return errorResponse(c, fromDb);
+  }
+  if (error instanceof HTTPException) return errorResponse(c, fromHttpException(error));
+  log.error("unhandled error", {
+    request_id: c.get("requestId"),
+    path: c.req.path,
+    ...errorFields(error),
+    stack: error instanceof Error ? error.stack : undefined,
+  });
+  return errorResponse(c, new DomainError("internal", "Something went wrong on our side"));
+}
+
+function fromHttpException(error: HTTPException): DomainError {
+  if (error.status === 400 && /json/i.test(error.message)) {
+    return new DomainError("invalid_json", "The request body is not valid JSON");
+  }
+  if (error.status === 413) {
+    return new DomainError("payload_too_large", "The request body is too large");
+  }
+  const status = error.status as ContentfulStatusCode;
+  return new DomainError(
+    status >= 500 ? "internal" : "bad_request",
+    error.message,
+    undefined,
+    status,
+  );
+}
+
+export function errorResponse(c: Context, error: DomainError): Response {
+  const body = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details !== undefined ? { details: error.details } : {}),
+      request_id: c.get("requestId"),
+    },
+  };
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter !== undefined) c.header("retry-after", String(retryAfter));
+  return c.json(body, statusFor(error));
+}
+
+function retryAfterOf(error: DomainError): number | undefined {
+  const details = error.details as { retry_after_seconds?: unknown } | undefined;
+  return typeof details?.retry_after_seconds === "number"
+    ? Math.max(1, Math.ceil(details.retry_after_seconds))
+    : undefined;
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { dbTest, setupHarness } from "../support/harness.ts";
+import { applyMigrations } from "../../shared/db/migrate.ts";
+import { makeUser } from "../support/builders.ts";
+
+dbTest("every table in public has row level security enabled", async () => {
+  const { sql } = await setupHarness();
+  const tables = await sql<{ name: string; rls: boolean }[]>`
+    select c.relname as name, c.relrowsecurity as rls
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p')`;
+  assert.ok(tables.length >= 5, "the schema has tables");
+  assert.deepEqual(tables.filter((t) => !t.rls).map((t) => t.name), []);
+});
+
+dbTest("migrations are idempotent: a second run applies nothing", async () => {
+  const { sql } = await setupHarness();
+  assert.deepEqual(await applyMigrations(sql), []);
+});
+
+dbTest("the access-token hook writes user_roles into the claims", async () => {
+  const { sql } = await setupHarness();
+  const user = await makeUser(sql, ["scanner"]);
+  const [{ event }] = await sql<{ event: { claims: { user_roles: string[] } } }[]>`
+    select public.custom_access_token_hook(${
+    sql.json({ user_id: user.id, claims: { sub: user.id, role: "authenticated" } })
+  }) as event`;
+  assert.deepEqual(event.claims.user_roles, ["user", "scanner"]);
+});
+
+dbTest("a new auth user gets a profile", async () => {
+  const { sql } = await setupHarness();
+  const user = await makeUser(sql);
+  const [profile] = await sql`select email from public.profiles where id = ${user.id}`;
+  assert.equal(profile.email, user.email);
+});
+
+dbTest(
+  "RLS: anon sees published events only and cannot write; audit_log is admin-only",
+  async () => {
+    const { sql } = await setupHarness();
+    const { makeEvent } = await import("../support/builders.ts");
+    const { asPostgrestRole, pgErrorCode } = await import("../support/rls.ts");
+    const published = await makeEvent(sql, { status: "published" });
+    const draft = await makeEvent(sql, { status: "draft" });
+    await sql`insert into public.audit_log (action, entity) values ('probe', 'test')`;
+    const visible = await asPostgrestRole(
+      sql,
+      "anon",
+      {},
+      (tx) => tx`select id from public.events where id in (${published.id}, ${draft.id})`,
+    );
+    assert.deepEqual(
+      visible.map((r) => r.id),
+      [published.id],
+    );
+    const insert = await asPostgrestRole(
+      sql,
+      "anon",
+      {},
+      (tx) =>
+        pgErrorCode(() =>
+          tx`insert into public.events (slug, title, starts_at, ends_at)
+                         values ('x', 'x', now(), now() + interval '1h')`
+        ),
+    );
+    assert.equal(insert, "42501");
+    const user = await makeUser(sql);
+    const audit = await asPostgrestRole(sql, "authenticated", {
+      sub: user.id,
+      user_roles: ["user"],
+    }, (tx) => tx`select count(*)::int as n from public.audit_log`);
+    assert.equal(audit[0].n, 0);
+    const adminAudit = await asPostgrestRole(sql, "authenticated", {
+      sub: user.id,
+      user_roles: ["user", "admin"],
+    }, (tx) => tx`select count(*)::int as n from public.audit_log`);
+    assert.ok(adminAudit[0].n >= 1);
+  },
+);

@@ -1,0 +1,115 @@
+/**
+ * The test environment, set up once per `deno test` process:
+ * - with DATABASE_URL: a fresh database on that server (bootstrap + migrations),
+ *   named after this process so runs never see each other's rows; databases of
+ *   dead runs are dropped on the next start;
+ * - without it: an in-memory PGlite;
+ * - with REDIS_URL: the Upstash REST proxy over that real Redis, with a
+ *   per-run key prefix; without it: the in-process cache.
+ */
+import postgres from "postgres";
+import { resetConfigForTests } from "../../shared/config.ts";
+import { createSql, setDbForTests, type Sql } from "../../shared/db.ts";
+import { prepareDatabase } from "../../shared/db/migrate.ts";
+import { resetAuthForTests } from "../../shared/auth.ts";
+import { resetCacheForTests } from "../../shared/cache.ts";
+import { TEST_JWKS } from "./tokens.ts";
+import { startUpstashProxy } from "./upstash_proxy.ts";
+
+export interface Harness {
+  sql: Sql;
+  databaseUrl: string;
+  /** Env a subprocess (gateway, bench) needs to share this run's database and Redis. */
+  env: Record<string, string>;
+}
+
+const RUN_ID = `${Deno.pid}_${Date.now().toString(36)}`;
+export const TEST_DB_PREFIX = "crodify_test_";
+
+let harness: Promise<Harness> | undefined;
+
+export function setupHarness(): Promise<Harness> {
+  harness ??= createHarness();
+  return harness;
+}
+
+async function createHarness(): Promise<Harness> {
+  const serverUrl = Deno.env.get("DATABASE_URL");
+  const databaseUrl = serverUrl ? await createFreshDatabase(serverUrl) : await startPglite();
+  const env: Record<string, string> = {
+    APP_ENV: "test",
+    LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "error",
+    DATABASE_URL: databaseUrl,
+    SUPABASE_JWKS: TEST_JWKS,
+  };
+  const redisUrl = Deno.env.get("REDIS_URL");
+  if (redisUrl) {
+    const proxy = await startUpstashProxy({ redisUrl, token: "test-upstash-token" });
+    env.UPSTASH_REDIS_REST_URL = proxy.url;
+    env.UPSTASH_REDIS_REST_TOKEN = proxy.token;
+  }
+  resetConfigForTests(env);
+  resetAuthForTests();
+  resetCacheForTests({
+    url: env.UPSTASH_REDIS_REST_URL,
+    token: env.UPSTASH_REDIS_REST_TOKEN,
+    prefix: `crodify_test:${RUN_ID}:`,
+  });
+  // Concurrency tests fire many requests at once; give them real connections.
+  const sql = createSql(databaseUrl, { max: serverUrl ? 20 : 1 });
+  await prepareDatabase(sql);
+  setDbForTests(sql);
+  return { sql, databaseUrl, env };
+}
+
+async function createFreshDatabase(serverUrl: string): Promise<string> {
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    await dropDatabasesOfDeadRuns(admin);
+    const name = `${TEST_DB_PREFIX}${RUN_ID}`;
+    await admin.unsafe(`create database ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    return url.toString();
+  } finally {
+    await admin.end();
+  }
+}
+
+async function dropDatabasesOfDeadRuns(admin: postgres.Sql): Promise<void> {
+  const rows = await admin<{ datname: string }[]>`
+    select datname from pg_database where datname like ${TEST_DB_PREFIX + "%"}`;
+  for (const { datname } of rows) {
+    const pid = Number(datname.slice(TEST_DB_PREFIX.length).split("_")[0]);
+    if (pid && !processAlive(pid)) {
+      await admin.unsafe(`drop database if exists ${datname} with (force)`);
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startPglite(): Promise<string> {
+  const { startEmbeddedDatabase } = await import("../../shared/db/embedded.ts");
+  return (await startEmbeddedDatabase(undefined)).url;
+}
+
+/** Deno.test with the sanitizers off: the shared pool and proxy outlive single tests. */
+export function dbTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async (t) => {
+      await setupHarness();
+      await fn(t);
+    },
+  });
+}

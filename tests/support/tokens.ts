@@ -1,0 +1,32 @@
+/**
+ * Access tokens shaped like Supabase's: HS256 with the project secret, and
+ * ES256 with a key published in a JWKS (as new Supabase projects sign them).
+ */
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { config } from "../../shared/config.ts";
+import { signHs256Token, type TokenClaims } from "../../functions/_dev/demo.ts";
+
+export type { TokenClaims };
+
+const ES256_KID = "crodify-test-es256";
+const es256 = await generateKeyPair("ES256", { extractable: true });
+const publicJwk: JWK = { ...(await exportJWK(es256.publicKey)), kid: ES256_KID, alg: "ES256" };
+
+/** The JWKS tests configure as SUPABASE_JWKS. */
+export const TEST_JWKS = JSON.stringify({ keys: [publicJwk] });
+export const TEST_ES256_PUBLIC_JWK = publicJwk;
+
+export function hs256Token(claims: TokenClaims, secret = config().SUPABASE_JWT_SECRET) {
+  return signHs256Token(secret, claims);
+}
+
+export async function es256Token(claims: TokenClaims): Promise<string> {
+  const { sub, roles = ["user"], aud = "authenticated", expiresIn = "1h", ...rest } = claims;
+  return await new SignJWT({ role: "authenticated", user_roles: roles, ...rest })
+    .setProtectedHeader({ alg: "ES256", kid: ES256_KID, typ: "JWT" })
+    .setSubject(sub)
+    .setAudience(aud)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(es256.privateKey);
+}
