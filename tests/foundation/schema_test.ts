@@ -78,3 +78,29 @@ dbTest(
     assert.ok(adminAudit[0].n >= 1);
   },
 );
+
+Deno.test({
+  name: "migrations and the seed also apply on the embedded PGlite, idempotently",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const { startEmbeddedDatabase } = await import("../../shared/db/embedded.ts");
+    const { createSql } = await import("../../shared/db.ts");
+    const { prepareDatabase } = await import("../../shared/db/migrate.ts");
+    const embedded = await startEmbeddedDatabase(undefined);
+    const sql = createSql(embedded.url, { max: 1 });
+    try {
+      const first = await prepareDatabase(sql, { seed: true });
+      assert.equal(first.fresh, true);
+      assert.ok(first.applied.length >= 2);
+      const second = await prepareDatabase(sql, { seed: true });
+      assert.deepEqual(second, { fresh: false, applied: [] });
+      const [{ n }] = await sql<{ n: number }[]>`
+        select count(*)::int as n from public.events where status = 'published'`;
+      assert.ok(n >= 1, "the demo catalog is seeded");
+    } finally {
+      await sql.end();
+      await embedded.stop();
+    }
+  },
+});
