@@ -7,6 +7,7 @@
 import { Redis } from "@upstash/redis";
 import { Ratelimit } from "@upstash/ratelimit";
 import { config } from "./config.ts";
+import { log } from "./log.ts";
 
 export interface Cache {
   get<T>(key: string): Promise<T | undefined>;
@@ -41,10 +42,7 @@ const DEFAULT_PREFIX = "crodify:";
 const DEFAULT_TIMEOUT_MS = 1000;
 const MAX_MEMORY_ENTRIES = 10_000;
 
-// Replaced by shared/log.ts once it lands.
-function warn(msg: string, fields: Record<string, unknown> = {}): void {
-  console.warn(JSON.stringify({ level: "warn", msg, ...fields }));
-}
+const warn = log.warn;
 
 function describe(error: unknown): string {
   // The SDK's messages echo the whole command, values included: keep logs short.
