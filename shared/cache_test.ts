@@ -8,20 +8,14 @@ import {
   rateLimiter,
   resetCacheForTests,
 } from "./cache.ts";
+import { captureLogs } from "./log.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `fn` with console.warn captured; returns the parsed JSON log lines. */
 async function capturingWarnings(fn: () => Promise<void>): Promise<Record<string, unknown>[]> {
-  const original = console.warn;
-  const lines: Record<string, unknown>[] = [];
-  console.warn = (line: string) => lines.push(JSON.parse(line));
-  try {
-    await fn();
-  } finally {
-    console.warn = original;
-  }
-  return lines;
+  const { records } = await captureLogs(fn);
+  return records.filter((record) => record.level === "warn");
 }
 
 Deno.test("in-process cache round-trips JSON values exactly", async () => {

@@ -5,11 +5,35 @@ const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 export type LogLevel = keyof typeof LEVELS;
 export type LogFields = Record<string, unknown>;
 
+export type LogRecord = LogFields & { level: LogLevel; msg: string };
+
+/** While set, records go here instead of stdout (tests assert on what was logged). */
+let captured: LogRecord[] | undefined;
+
 function emit(level: LogLevel, msg: string, fields: LogFields = {}): void {
+  if (captured) {
+    captured.push({ ...fields, level, msg });
+    return;
+  }
   if (LEVELS[level] < LEVELS[config().LOG_LEVEL]) return;
   const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
-  if (level === "error" || level === "warn") console.error(line);
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
   else console.log(line);
+}
+
+/** Runs `fn` with every log record (any level) captured instead of printed. */
+export async function captureLogs<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; records: LogRecord[] }> {
+  const previous = captured;
+  const records: LogRecord[] = [];
+  captured = records;
+  try {
+    return { value: await fn(), records };
+  } finally {
+    captured = previous;
+  }
 }
 
 export const log = {

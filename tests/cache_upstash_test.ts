@@ -12,6 +12,7 @@ import {
 } from "../shared/cache.ts";
 import { startUpstashProxy, type UpstashProxy } from "./support/upstash_proxy.ts";
 import { RespConnection } from "./support/resp.ts";
+import { captureLogs } from "../shared/log.ts";
 
 const REDIS_URL = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
 
@@ -46,14 +47,8 @@ async function deleteKeys(pattern: string): Promise<void> {
 }
 
 async function silently<T>(fn: () => Promise<T>): Promise<{ value: T; warnings: number }> {
-  const original = console.warn;
-  let warnings = 0;
-  console.warn = () => warnings++;
-  try {
-    return { value: await fn(), warnings };
-  } finally {
-    console.warn = original;
-  }
+  const { value, records } = await captureLogs(fn);
+  return { value, warnings: records.filter((record) => record.level === "warn").length };
 }
 
 Deno.test("upstash cache: set/get/del with prefix, JSON text and TTL in Redis", async () => {
