@@ -1,10 +1,12 @@
 /**
  * Routes `/functions/v1/<name>/<rest>` to the function `<name>` with the
- * pathname `/<name>/<rest>`, exactly as Supabase's edge runtime does.
+ * pathname `/<name>/<rest>`, exactly as Supabase's edge runtime does; also
+ * serves the merged API documentation (/openapi.json, /docs, /redoc).
  */
 import { corsMiddleware } from "../shared/http.ts";
 import type { App } from "../shared/http.ts";
 import { Hono } from "hono";
+import { mountApiDocs } from "./_dev/docs.ts";
 
 export const FUNCTIONS_PREFIX = "/functions/v1";
 
@@ -15,6 +17,7 @@ export function createGateway(functions: Record<string, () => App>): Hono {
   gateway.use(`${FUNCTIONS_PREFIX}/*`, corsMiddleware());
   gateway.all(`${FUNCTIONS_PREFIX}/:name/*`, (c) => forward(c.req.raw, c.req.param("name")));
   gateway.all(`${FUNCTIONS_PREFIX}/:name`, (c) => forward(c.req.raw, c.req.param("name")));
+  mountApiDocs(gateway, apps, FUNCTIONS_PREFIX);
   gateway.notFound((c) =>
     c.json({ error: { code: "not_found", message: "No such function or route" } }, 404)
   );

@@ -1,6 +1,7 @@
 /**
  * The app factory every function uses: CORS the way Supabase documents it,
- * a request id, a body-size limit, one JSON log line per request, and the one
+ * a request id, a body-size limit, one JSON log line per request, the
+ * function's own OpenAPI document at `/<name>/openapi.json`, and the one
  * place where errors become responses.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
@@ -14,6 +15,7 @@ import { DomainError, statusFor, validationFailed } from "./errors.ts";
 import { translateDbError } from "./db/errors.ts";
 import { errorFields, log } from "./log.ts";
 import type { AuthUser } from "./auth.ts";
+import { serveOpenApiDocument } from "./openapi.ts";
 
 export type AppEnv = {
   Variables: {
@@ -46,6 +48,7 @@ export function createApp(name: string): App {
   app.use("*", requestContext());
   app.use("*", corsMiddleware());
   app.use("*", bodyLimitMiddleware());
+  serveOpenApiDocument(app, name);
   app.onError(handleError);
   app.notFound((c) => errorResponse(c, new DomainError("not_found", "No such route")));
   return app;

@@ -3,6 +3,8 @@
  * request bodies, responses and error codes the same way.
  */
 import { z } from "@hono/zod-openapi";
+import { config } from "./config.ts";
+import type { App } from "./http.ts";
 
 export const ErrorSchema = z.object({
   error: z.object({
@@ -51,3 +53,46 @@ export function errorResponses(...statuses: Array<keyof typeof ERROR_DESCRIPTION
 export const bearerAuth = [{ bearerAuth: [] }];
 
 export const UuidParam = z.uuid().openapi({ example: "6f1c1f1e-8a8e-4c2b-9a57-0d0e6c1f2a10" });
+
+/** What `security: bearerAuth` refers to: a Supabase Auth access token. */
+export const BEARER_AUTH_SCHEME = {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+  description: "A Supabase Auth access token (`Authorization: Bearer <jwt>`)",
+} as const;
+
+/** Where each function serves its own document, under its base path. */
+export const OPENAPI_PATH = "/openapi.json";
+
+export type OpenApiDocument = ReturnType<App["getOpenAPI31Document"]>;
+
+/**
+ * Registers `bearerAuth` and serves the function's OpenAPI 3.1 document at
+ * `/<name>/openapi.json`. A plain `get`, so the document does not list itself;
+ * called before the function's routes, so it wins over a `/{id}` route.
+ */
+export function serveOpenApiDocument(app: App, name: string): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", BEARER_AUTH_SCHEME);
+  app.get(OPENAPI_PATH, (c) => c.json(openApiDocument(app, name)));
+}
+
+/** The function's document, generated from its routes' zod schemas. */
+export function openApiDocument(app: App, name: string): OpenApiDocument {
+  const document = app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: { title: `Crodify ${name}`, version: config().APP_VERSION },
+  });
+  return { ...document, tags: tagsOf(document) };
+}
+
+function tagsOf(document: OpenApiDocument): Array<{ name: string }> {
+  const names = new Set<string>();
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      const tags = (operation as { tags?: unknown }).tags;
+      if (Array.isArray(tags)) tags.forEach((tag) => names.add(String(tag)));
+    }
+  }
+  return [...names].map((name) => ({ name }));
+}

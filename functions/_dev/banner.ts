@@ -13,6 +13,8 @@ export async function printBanner(origin: string, jwtSecret: string): Promise<st
     "",
     `Demo event: ${DEMO_EVENT_ID}`,
     "",
+    `API docs: ${origin}/docs (Swagger UI), ${origin}/redoc, ${origin}/openapi.json`,
+    "",
     "Try:",
     `  curl ${base}/health/ready`,
     `  curl ${base}/events`,
