@@ -8,6 +8,8 @@
 interface Asset {
   contentType: string;
   load: () => Promise<{ default: string }>;
+  /** Rewrites the file once, after loading. */
+  patch?: (text: string) => string;
 }
 
 const JS = "text/javascript; charset=utf-8";
@@ -24,17 +26,30 @@ const ASSETS: Record<string, Asset> = {
   "redoc.standalone.js": {
     contentType: JS,
     load: () => import("redoc/bundles/redoc.standalone.js", { with: { type: "text" } }),
+    // The menu's "API docs by Redocly" logo is hard-coded to Redocly's CDN; an
+    // empty data: URL fails to load without a request, and ReDoc then hides it.
+    patch: (text) => text.replaceAll("https://cdn.redoc.ly/redoc/logo-mini.svg", "data:,"),
   },
 };
 
 export const ASSET_NAMES = Object.keys(ASSETS);
 
+const loaded = new Map<string, Promise<string>>();
+
+function text(name: string, asset: Asset): Promise<string> {
+  let body = loaded.get(name);
+  if (!body) {
+    body = asset.load().then(({ default: text }) => asset.patch?.(text) ?? text);
+    loaded.set(name, body);
+  }
+  return body;
+}
+
 /** The asset as a response, or undefined for a name that is not one. */
 export async function assetResponse(name: string): Promise<Response | undefined> {
   const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   if (!asset) return undefined;
-  const { default: text } = await asset.load();
-  return new Response(text, {
+  return new Response(await text(name, asset), {
     headers: { "content-type": asset.contentType, "cache-control": "public, max-age=3600" },
   });
 }

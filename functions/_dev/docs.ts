@@ -15,9 +15,10 @@ const ASSETS_PATH = "/docs/assets";
 const DESCRIPTION = [
   "Crodify's ticketing API: Supabase Edge Functions, one per domain.",
   "Call them with `supabase.functions.invoke(<name>, …)` or at `/functions/v1/<name>/…`",
-  "with the project's `apikey` header. Operations with a lock need a Supabase Auth access",
-  "token (`Authorization: Bearer <jwt>`). Every error has one shape:",
-  '`{ "error": { "code", "message", "details"?, "request_id" } }`; `code` is stable.',
+  "with the project's `apikey` header, as supabase-js does. Operations secured with",
+  "`bearerAuth` (a lock in Swagger UI) need a Supabase Auth access token",
+  "(`Authorization: Bearer <jwt>`). Every error has one shape:",
+  "`{ \"error\": { \"code\", \"message\", \"details\"?, \"request_id\" } }`; `code` is stable.",
 ].join(" ");
 
 /** Adds /openapi.json, /docs, /redoc and their assets to the gateway. */
