@@ -18,7 +18,7 @@ const DESCRIPTION = [
   "with the project's `apikey` header, as supabase-js does. Operations secured with",
   "`bearerAuth` (a lock in Swagger UI) need a Supabase Auth access token",
   "(`Authorization: Bearer <jwt>`). Every error has one shape:",
-  "`{ \"error\": { \"code\", \"message\", \"details\"?, \"request_id\" } }`; `code` is stable.",
+  '`{ "error": { "code", "message", "details"?, "request_id" } }`; `code` is stable.',
 ].join(" ");
 
 /** Adds /openapi.json, /docs, /redoc and their assets to the gateway. */
