@@ -33,6 +33,12 @@ Deno.test({
       const body = await response.json();
       assert.equal(response.status, 200, JSON.stringify(body));
       assert.equal(body.status, "ready");
+      // The API docs and their npm assets work from a fresh clone too.
+      for (const path of ["/openapi.json", "/docs", "/docs/assets/redoc.standalone.js"]) {
+        const page = await fetch(`${origin}${path}`);
+        await page.body?.cancel();
+        assert.equal(page.status, 200, path);
+      }
       assert.ok(
         (await Deno.stat(`${clone}/.data/pglite`)).isDirectory,
         "PGlite persisted in .data",
