@@ -1,8 +1,8 @@
 /**
  * The test environment, set up once per `deno test` process:
  * - with DATABASE_URL: a fresh database on that server (bootstrap + migrations),
- *   named after this process so runs never see each other's rows; databases of
- *   dead runs are dropped on the next start;
+ *   named after its creation time and this process so runs never see each
+ *   other's rows; abandoned databases of old runs are dropped on the next start;
  * - without it: an in-memory PGlite;
  * - with REDIS_URL: the Upstash REST proxy over that real Redis, with a
  *   per-run key prefix; without it: the in-process cache.
@@ -23,7 +23,9 @@ export interface Harness {
   env: Record<string, string>;
 }
 
-const RUN_ID = `${Deno.pid}_${Date.now().toString(36)}`;
+// Creation time first, so an abandoned database's age can be read from its name.
+const RUN_ID = `${Date.now().toString(36)}_${Deno.pid}`;
+const ABANDONED_AFTER_MS = 3 * 60 * 60 * 1000;
 export const TEST_DB_PREFIX = "crodify_test_";
 
 let harness: Promise<Harness> | undefined;
@@ -65,7 +67,7 @@ async function createHarness(): Promise<Harness> {
 async function createFreshDatabase(serverUrl: string): Promise<string> {
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
-    await dropDatabasesOfDeadRuns(admin);
+    await dropAbandonedDatabases(admin);
     const name = `${TEST_DB_PREFIX}${RUN_ID}`;
     await admin.unsafe(`create database ${name}`);
     const url = new URL(serverUrl);
@@ -76,23 +78,22 @@ async function createFreshDatabase(serverUrl: string): Promise<string> {
   }
 }
 
-async function dropDatabasesOfDeadRuns(admin: postgres.Sql): Promise<void> {
+/**
+ * Drops test databases left behind by earlier runs. A database counts as
+ * abandoned only when nobody is connected to it and it is older than a run
+ * could last: engineers and CI share this server, and a pid check cannot see
+ * processes in other sandboxes.
+ */
+async function dropAbandonedDatabases(admin: postgres.Sql): Promise<void> {
   const rows = await admin<{ datname: string }[]>`
-    select datname from pg_database where datname like ${TEST_DB_PREFIX + "%"}`;
+    select d.datname from pg_database d
+     where d.datname like ${TEST_DB_PREFIX + "%"}
+       and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)`;
   for (const { datname } of rows) {
-    const pid = Number(datname.slice(TEST_DB_PREFIX.length).split("_")[0]);
-    if (pid && !processAlive(pid)) {
+    const createdAt = parseInt(datname.slice(TEST_DB_PREFIX.length).split("_")[0], 36);
+    if (Number.isFinite(createdAt) && Date.now() - createdAt > ABANDONED_AFTER_MS) {
       await admin.unsafe(`drop database if exists ${datname} with (force)`);
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
   }
 }
 
