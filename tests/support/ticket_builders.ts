@@ -1,5 +1,5 @@
 /** Builders for the door: ticket types, paid orders with their tickets, revocations. */
-import type { Db } from "../../shared/db.ts";
+import type { Db, Sql } from "../../shared/db.ts";
 import { type EventRow, makeEvent, makeUser, type TestUser } from "./builders.ts";
 
 export interface TicketTypeRow {
@@ -36,7 +36,8 @@ export interface TicketFixture {
 }
 
 export interface TicketOptions {
-  event?: EventRow;
+  /** Only the id is used; an open event is made when absent. */
+  event?: Pick<EventRow, "id">;
   ticketType?: TicketTypeRow;
   owner?: TestUser;
   orderStatus?: "paid" | "pending" | "refunded" | "cancelled";
@@ -93,4 +94,14 @@ export async function checkinRows(sql: Db, ticketId: string) {
   return await sql<{ result: string; nonce: string | null; conflict: boolean }[]>`
     select result, nonce, conflict from public.checkins where ticket_id = ${ticketId}
      order by id`;
+}
+
+/** Moves tickets' updated_at into the past (as if made a while ago), bypassing the touch trigger. */
+export async function backdateTickets(sql: Sql, ids: string[], minutes = 10): Promise<void> {
+  await sql.begin(async (tx) => {
+    // Replica mode skips ordinary triggers for this transaction only (superuser, tests only).
+    await tx`set local session_replication_role = replica`;
+    await tx`update public.tickets set updated_at = now() - make_interval(mins => ${minutes})
+              where id = any(${ids}::uuid[])`;
+  });
 }
