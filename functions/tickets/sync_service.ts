@@ -39,6 +39,11 @@ export interface ScannerSync {
 }
 
 interface Cursor {
+  /**
+   * updated_at as Postgres prints it, microseconds included. Always cast in SQL
+   * as `::text::timestamptz`: a parameter typed timestamptz would be sent
+   * through a JS Date and lose the microseconds, re-sending a page forever.
+   */
   at: string;
   id: string;
 }
@@ -76,7 +81,9 @@ export async function scannerSync(
       join public.orders o on o.id = t.order_id
       join public.events e on e.id = t.event_id
      where t.event_id = ${event.id}
-       ${from ? sql`and (t.updated_at, t.id) > (${from.at}::timestamptz, ${from.id}::uuid)` : sql``}
+       ${
+    from ? sql`and (t.updated_at, t.id) > (${from.at}::text::timestamptz, ${from.id}::uuid)` : sql``
+  }
      order by t.updated_at, t.id
      limit ${limit + 1}`;
   const hasMore = rows.length > limit;
@@ -111,7 +118,7 @@ async function nextCursor(
   const margin = { at: caughtUpAt, id: NIL_UUID };
   if (!candidate) return margin;
   const [{ before }] = await sql<{ before: boolean }[]>`
-    select ${candidate.at}::timestamptz < ${caughtUpAt}::timestamptz as before`;
+    select ${candidate.at}::text::timestamptz < ${caughtUpAt}::text::timestamptz as before`;
   return before ? candidate : margin;
 }
 
