@@ -32,7 +32,7 @@ export interface BatchReport {
   summary: { applied: number; replayed: number; ok: number; conflicts: number; errors: number };
 }
 
-/** Scans the server must not apply (device refused them) are only logged. */
+/** Scans the device refused offline are logged, never applied: nobody went through. */
 async function recordRefusal(
   sql: Db,
   eventId: string,
@@ -41,9 +41,12 @@ async function recordRefusal(
 ): Promise<ScanAnswer> {
   const verified = await verifyTicketCode(scan.code);
   const answer = {
-    result: scan.offlineResult,
+    result: verified ? scan.offlineResult : "invalid" as const,
     ticket_id: verified?.ticketId ?? null,
     event_id: eventId,
+    ticket_type_id: null,
+    ticket_type_name: null,
+    attendee_name: null,
     direction: scan.direction,
     gate: scan.gate ?? null,
     scanned_at: scan.scannedAt.toISOString(),
@@ -51,16 +54,14 @@ async function recordRefusal(
     conflict: false,
     previous: null,
   };
-  if (!verified) {
-    return { ...answer, ticket_id: null, ...nullTicket, checkin_id: null, replayed: false };
-  }
+  // Like online scans, a code we did not sign is never written.
+  if (!verified) return { ...answer, checkin_id: null, replayed: false };
   const [row] = await sql<{ answer: ScanAnswer }[]>`
     insert into public.checkins (ticket_id, event_id, scanner_id, device_id, gate, direction,
                                  result, offline, nonce, answer, scanned_at)
     select (select id from public.tickets where id = ${verified.ticketId}), ${eventId},
            ${scannerId}, ${scan.deviceId ?? null}, ${scan.gate ?? null}, ${scan.direction},
-           ${scan.offlineResult}, true, ${scan.nonce}, ${sql.json({ ...answer, ...nullTicket })},
-           ${scan.scannedAt}
+           ${answer.result}, true, ${scan.nonce}, ${sql.json(answer)}, ${scan.scannedAt}
     on conflict (scanner_id, nonce) do nothing
     returning answer || jsonb_build_object('checkin_id', id, 'replayed', false) as answer`;
   if (row) return row.answer;
@@ -68,8 +69,6 @@ async function recordRefusal(
     select public.checkin_replay(${scannerId}, ${scan.nonce}) as answer`;
   return replay.answer;
 }
-
-const nullTicket = { ticket_type_id: null, ticket_type_name: null, attendee_name: null };
 
 async function applyOne(
   sql: Db,
