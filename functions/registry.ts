@@ -1,7 +1,9 @@
 /** Every function's app factory, by the name Supabase routes it under. */
 import type { App } from "../shared/http.ts";
 import { createHealthApp } from "./health/routes.ts";
+import { createTicketsApp } from "./tickets/routes.ts";
 
 export const FUNCTIONS: Record<string, () => App> = {
   health: createHealthApp,
+  tickets: createTicketsApp,
 };

@@ -47,6 +47,8 @@ export const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   email_provider_unavailable: 502,
   service_unavailable: 503,
   busy: 503,
+  // tickets
+  user_not_found: 404,
 };
 
 export function statusFor(error: DomainError): ContentfulStatusCode {

@@ -1,0 +1,3 @@
+import { createTicketsApp } from "./routes.ts";
+
+Deno.serve(createTicketsApp().fetch);

@@ -1,0 +1,153 @@
+/** The door: online validation, offline batch upload, scanner sync. */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../shared/http.ts";
+import { requireUser } from "../../shared/auth.ts";
+import { rateLimiter, type RateLimitOptions } from "../../shared/cache.ts";
+import { db } from "../../shared/db.ts";
+import { DomainError } from "../../shared/errors.ts";
+import {
+  bearerAuth,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  UuidParam,
+} from "../../shared/openapi.ts";
+import { doorEventFor } from "./access.ts";
+import { applyOfflineBatch } from "./batch_service.ts";
+import { checkIn } from "./checkin_service.ts";
+import { scannerSync } from "./sync_service.ts";
+import {
+  BatchBody,
+  BatchResultSchema,
+  ScanResultSchema,
+  SyncSchema,
+  ValidateBody,
+} from "./schemas.ts";
+import { scanJson, syncJson } from "./views.ts";
+
+export interface DoorLimits {
+  /** Online scans per device. A person takes seconds to pass a door; 1,200/min is a burst ceiling. */
+  scans: RateLimitOptions;
+  /** Offline batch uploads per device. */
+  batches: RateLimitOptions;
+}
+
+export const DEFAULT_DOOR_LIMITS: DoorLimits = {
+  scans: { limit: 1200, windowSeconds: 60 },
+  batches: { limit: 60, windowSeconds: 60 },
+};
+
+const validate = createRoute({
+  method: "post",
+  path: "/validate",
+  tags: ["tickets"],
+  summary: "Validate a scanned code and check the ticket in (or out)",
+  description: "Scanner, coordinator or admin of the event. A scan result (any `result`) is a 200.",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { body: jsonBody(ValidateBody) },
+  responses: {
+    200: jsonResponse(ScanResultSchema, "The scan result"),
+    ...errorResponses(400, 401, 403, 404, 409, 429, 503),
+  },
+});
+
+const batch = createRoute({
+  method: "post",
+  path: "/validate/batch",
+  tags: ["tickets"],
+  summary: "Upload scans made offline; applied in scan-time order, conflicts reported",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { body: jsonBody(BatchBody) },
+  responses: {
+    200: jsonResponse(BatchResultSchema, "One item per scan, in upload order"),
+    ...errorResponses(400, 401, 403, 404, 429, 503),
+  },
+});
+
+const sync = createRoute({
+  method: "get",
+  path: "/events/{event_id}/scanner-sync",
+  tags: ["tickets"],
+  summary: "Keys, ticket types and ticket changes since a cursor, for offline scanning",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: {
+    params: z.object({ event_id: UuidParam }),
+    query: z.object({
+      since: z.string().max(200).optional(),
+      limit: z.coerce.number().int().min(1).max(5000).default(1000),
+    }),
+  },
+  responses: {
+    200: jsonResponse(SyncSchema, "One page; call again with next_cursor while has_more"),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+async function enforce(limiter: ReturnType<typeof rateLimiter>, identifier: string) {
+  const verdict = await limiter.check(identifier);
+  if (!verdict.allowed) {
+    throw new DomainError("rate_limited", "Too many scans from this device", {
+      retry_after_seconds: verdict.retryAfterSeconds,
+    });
+  }
+}
+
+export function registerScanRoutes(app: App, limits: DoorLimits): void {
+  const scanLimiter = rateLimiter("tickets-scan", limits.scans);
+  const batchLimiter = rateLimiter("tickets-batch", limits.batches);
+  app.openapi(validate, async (c) => {
+    const body = c.req.valid("json");
+    const user = c.var.user;
+    await enforce(scanLimiter, `${user.id}:${body.device_id ?? "-"}`);
+    const sql = await db();
+    await doorEventFor(sql, user, body.event_id);
+    const answer = await checkIn(sql, {
+      code: body.code,
+      eventId: body.event_id,
+      scannerId: user.id,
+      direction: body.direction,
+      gate: body.gate,
+      deviceId: body.device_id,
+      nonce: body.nonce,
+      at: new Date(),
+    });
+    return c.json(scanJson(answer), 200);
+  });
+  app.openapi(batch, async (c) => {
+    const body = c.req.valid("json");
+    const user = c.var.user;
+    await enforce(batchLimiter, `${user.id}:${body.device_id ?? "-"}`);
+    const sql = await db();
+    await doorEventFor(sql, user, body.event_id);
+    const report = await applyOfflineBatch(
+      sql,
+      body.event_id,
+      user.id,
+      body.scans.map((scan) => ({
+        code: scan.code,
+        nonce: scan.nonce,
+        scannedAt: new Date(scan.scanned_at),
+        direction: scan.direction,
+        gate: scan.gate,
+        deviceId: scan.device_id ?? body.device_id,
+        offlineResult: scan.offline_result,
+      })),
+    );
+    const items = report.items.map((item) => ({
+      ...item,
+      outcome: item.outcome ? scanJson(item.outcome) : null,
+    }));
+    const conflicts = items.flatMap((item) => item.outcome?.conflict ? [item.outcome] : []);
+    return c.json({ items, summary: report.summary, conflicts }, 200);
+  });
+  app.openapi(sync, async (c) => {
+    const { event_id } = c.req.valid("param");
+    const { since, limit } = c.req.valid("query");
+    const sql = await db();
+    const event = await doorEventFor(sql, c.var.user, event_id);
+    return c.json(syncJson(await scannerSync(sql, event, since, limit)), 200);
+  });
+}

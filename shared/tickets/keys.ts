@@ -1,0 +1,205 @@
+/**
+ * Ed25519 keys that sign ticket codes. TICKET_SIGNING_KEYS holds several keys
+ * (exactly one active signs; the others still verify, so keys rotate without
+ * reissuing tickets). Outside production, when it is unset, one key is
+ * generated on first use and kept in TICKET_KEY_FILE; production refuses that.
+ *
+ * `deno run -A shared/tickets/keys.ts [kid]` prints a new key entry.
+ */
+import { z } from "zod";
+import { config } from "../config.ts";
+import { log } from "../log.ts";
+
+export interface TicketKey {
+  kid: string;
+  /** 4 bytes carried in every code: the first bytes of SHA-256(raw public key). */
+  keyId: Uint8Array;
+  keyIdHex: string;
+  publicRaw: Uint8Array;
+  publicKey: CryptoKey;
+  privateKey?: CryptoKey;
+  active: boolean;
+}
+
+export interface Keyring {
+  active: TicketKey;
+  keys: TicketKey[];
+}
+
+/** One key as published to scanners (GET /tickets/keys, scanner-sync). */
+export interface PublicKeyInfo {
+  kid: string;
+  key_id: string;
+  alg: "Ed25519";
+  public_key: string;
+  active: boolean;
+}
+
+const ED25519 = { name: "Ed25519" } as const;
+export const KEY_ID_BYTES = 4;
+
+const KeyEntry = z.object({
+  kid: z.string().regex(/^[\w.-]{1,32}$/),
+  private: z.string().min(1).optional(),
+  public: z.string().min(1),
+  active: z.boolean().default(false),
+});
+export type KeyEntry = z.input<typeof KeyEntry>;
+const KeyList = z.array(KeyEntry).min(1);
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+export function fromBase64Url(text: string): Uint8Array {
+  const b64 = text.replaceAll("-", "+").replaceAll("_", "/");
+  return Uint8Array.from(
+    atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4)),
+    (c) => c.charCodeAt(0),
+  );
+}
+
+const toHex = (bytes: Uint8Array) =>
+  [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/** The 4-byte key id of a raw Ed25519 public key. */
+export async function keyIdOf(publicRaw: Uint8Array): Promise<Uint8Array> {
+  const digest = await crypto.subtle.digest("SHA-256", publicRaw as BufferSource);
+  return new Uint8Array(digest).slice(0, KEY_ID_BYTES);
+}
+
+/** A fresh key entry in the TICKET_SIGNING_KEYS format. */
+export async function generateKeyEntry(kid: string, active = true): Promise<KeyEntry> {
+  const pair = await crypto.subtle.generateKey(ED25519, true, ["sign", "verify"]) as CryptoKeyPair;
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  return { kid, private: toBase64Url(pkcs8), public: toBase64Url(raw), active };
+}
+
+async function importEntry(entry: z.output<typeof KeyEntry>): Promise<TicketKey> {
+  const publicRaw = fromBase64Url(entry.public);
+  if (publicRaw.length !== 32) throw new Error(`key ${entry.kid}: public key must be 32 bytes`);
+  const publicKey = await crypto.subtle.importKey("raw", publicRaw as BufferSource, ED25519, true, [
+    "verify",
+  ]);
+  const privateKey = entry.private
+    ? await crypto.subtle.importKey(
+      "pkcs8",
+      fromBase64Url(entry.private) as BufferSource,
+      ED25519,
+      false,
+      [
+        "sign",
+      ],
+    )
+    : undefined;
+  if (privateKey) await assertPair(entry.kid, privateKey, publicKey);
+  const keyId = await keyIdOf(publicRaw);
+  return {
+    kid: entry.kid,
+    keyId,
+    keyIdHex: toHex(keyId),
+    publicRaw,
+    publicKey,
+    privateKey,
+    active: entry.active,
+  };
+}
+
+// A private key that does not match its public half would sign codes nobody can verify.
+async function assertPair(kid: string, privateKey: CryptoKey, publicKey: CryptoKey) {
+  const probe = new TextEncoder().encode("crodify-ticket-key-check");
+  const signature = await crypto.subtle.sign(ED25519, privateKey, probe);
+  if (!(await crypto.subtle.verify(ED25519, publicKey, signature, probe))) {
+    throw new Error(`key ${kid}: the private key does not match the public key`);
+  }
+}
+
+/** Parses and checks a TICKET_SIGNING_KEYS value; throws naming the variable. */
+export async function parseKeyring(json: string): Promise<Keyring> {
+  try {
+    const entries = KeyList.parse(JSON.parse(json));
+    const keys = await Promise.all(entries.map(importEntry));
+    const active = keys.filter((key) => key.active);
+    if (active.length !== 1) throw new Error("exactly one key must be active");
+    if (!active[0].privateKey) throw new Error("the active key needs its private half");
+    const distinct = (values: string[]) => new Set(values).size === values.length;
+    if (!distinct(keys.map((k) => k.kid)) || !distinct(keys.map((k) => k.keyIdHex))) {
+      throw new Error("kids and key ids must be unique");
+    }
+    return { active: active[0], keys };
+  } catch (error) {
+    const reason = error instanceof z.ZodError ? error.issues[0].message : (error as Error).message;
+    throw new Error(`Invalid TICKET_SIGNING_KEYS: ${reason}`);
+  }
+}
+
+/**
+ * The dev key file: read it, or create it once. Written to a temp file and
+ * hard-linked into place, so two processes starting together never read a
+ * half-written file and both end up with the one key that won.
+ */
+async function devKeyringJson(file: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : ".";
+  await Deno.mkdir(dir, { recursive: true });
+  const temp = await Deno.makeTempFile({ dir, prefix: ".ticket_key_" });
+  try {
+    await Deno.writeTextFile(temp, JSON.stringify([await generateKeyEntry("dev-1")]));
+    await Deno.chmod(temp, 0o600);
+    await Deno.link(temp, file);
+    log.warn("TICKET_SIGNING_KEYS is not set: generated a dev ticket signing key", { file });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  } finally {
+    await Deno.remove(temp);
+  }
+  return await Deno.readTextFile(file);
+}
+
+type KeySettings = { TICKET_SIGNING_KEYS?: string; TICKET_KEY_FILE: string; isProduction: boolean };
+
+/** The keyring from TICKET_SIGNING_KEYS, else (never in production) the dev key file. */
+export async function loadKeyring(settings: KeySettings = config()): Promise<Keyring> {
+  const { TICKET_SIGNING_KEYS, TICKET_KEY_FILE, isProduction } = settings;
+  if (TICKET_SIGNING_KEYS) return await parseKeyring(TICKET_SIGNING_KEYS);
+  if (isProduction) throw new Error("TICKET_SIGNING_KEYS is required in production");
+  return await parseKeyring(await devKeyringJson(TICKET_KEY_FILE));
+}
+
+let keyring: Promise<Keyring> | undefined;
+
+/** The process's keyring, loaded once. */
+export function ticketKeys(): Promise<Keyring> {
+  keyring ??= loadKeyring(config()).catch((error) => {
+    keyring = undefined;
+    throw error;
+  });
+  return keyring;
+}
+
+/** Swaps the keyring (tests rotate keys); undefined reloads from config on next use. */
+export function setTicketKeysForTests(next: Keyring | undefined): void {
+  keyring = next ? Promise.resolve(next) : undefined;
+}
+
+/** The verification keys scanners need, active one included. */
+export async function publicKeys(): Promise<PublicKeyInfo[]> {
+  const { keys } = await ticketKeys();
+  return keys.map((key) => ({
+    kid: key.kid,
+    key_id: key.keyIdHex,
+    alg: "Ed25519",
+    public_key: toBase64Url(key.publicRaw),
+    active: key.active,
+  }));
+}
+
+if (import.meta.main) {
+  console.log(JSON.stringify([await generateKeyEntry(Deno.args[0] ?? "k1")]));
+}
