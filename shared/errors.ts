@@ -49,6 +49,11 @@ export const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   busy: 503,
   // tickets
   user_not_found: 404,
+  // events (issue 3)
+  staff_not_found: 404,
+  ticket_type_name_taken: 409,
+  ticket_type_has_orders: 409,
+  invalid_status_transition: 409,
 };
 
 export function statusFor(error: DomainError): ContentfulStatusCode {

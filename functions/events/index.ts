@@ -1,0 +1,3 @@
+import { createEventsApp } from "./routes.ts";
+
+Deno.serve(createEventsApp().fetch);

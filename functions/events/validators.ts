@@ -1,0 +1,95 @@
+/**
+ * Field validators shared by the events schemas: IANA time zones, ISO 4217
+ * currencies, slugs, and the opaque list cursor. Limits mirror the CHECKs in
+ * the events/ticket_types tables so bad input is a 400, never a 500.
+ */
+import { z } from "@hono/zod-openapi";
+
+const SUPPORTED_TIME_ZONES = new Set(Intl.supportedValuesOf("timeZone"));
+const SUPPORTED_CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
+// Area/Location names (and UTC); rejects raw offsets like "+03:00" that ICU also accepts.
+const TIME_ZONE_SHAPE = /^[A-Z][A-Za-z0-9_+-]*(\/[A-Z][A-Za-z0-9_+-]*){0,2}$/;
+
+/**
+ * True for IANA zone names. ICU lists canonical names only (America/Buenos_Aires),
+ * so an alias (America/Argentina/Buenos_Aires) counts when it resolves to one.
+ */
+export function isIanaTimeZone(name: string): boolean {
+  if (!TIME_ZONE_SHAPE.test(name) || name.length > 64) return false;
+  if (SUPPORTED_TIME_ZONES.has(name) || name === "UTC") return true;
+  try {
+    const resolved = new Intl.DateTimeFormat("en", { timeZone: name }).resolvedOptions().timeZone;
+    return SUPPORTED_TIME_ZONES.has(resolved);
+  } catch {
+    return false;
+  }
+}
+
+export function isIsoCurrency(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && SUPPORTED_CURRENCIES.has(code);
+}
+
+export const SLUG_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+export const SLUG_MAX = 120;
+
+/** A slug from a title: lower case ASCII, accents dropped, words joined by dashes. */
+export function slugify(title: string): string {
+  return title.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, SLUG_MAX).replace(/-+$/, "");
+}
+
+export const TimeZone = z.string().refine(isIanaTimeZone, "Unknown IANA time zone")
+  .openapi({ example: "America/Argentina/Buenos_Aires" });
+export const Currency = z.string().refine(isIsoCurrency, "Unknown ISO 4217 currency code")
+  .openapi({ example: "ARS" });
+export const Slug = z.string().max(SLUG_MAX).regex(SLUG_PATTERN, "Lower case words joined by -")
+  .openapi({ example: "demo-fest" });
+export const DateTime = z.iso.datetime({ offset: true })
+  .openapi({ example: "2026-12-31T21:00:00-03:00" });
+
+// ---------------------------------------------------------------- cursor
+
+/** Position after the last row of a page: its exact starts_at (microseconds) and id. */
+export interface Cursor {
+  startsAt: string;
+  id: string;
+}
+
+const EXACT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function toBase64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return toBase64Url(JSON.stringify([cursor.startsAt, cursor.id]));
+}
+
+/** The cursor, or undefined when the text is not one this API issued. */
+export function decodeCursor(text: string): Cursor | undefined {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(text)) return undefined;
+  try {
+    const json = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    const value: unknown = JSON.parse(json);
+    if (!Array.isArray(value) || value.length !== 2) return undefined;
+    const [startsAt, id] = value;
+    if (typeof startsAt !== "string" || !EXACT_TIMESTAMP.test(startsAt)) return undefined;
+    if (Number.isNaN(Date.parse(startsAt))) return undefined;
+    if (typeof id !== "string" || !UUID.test(id)) return undefined;
+    return { startsAt, id };
+  } catch {
+    return undefined;
+  }
+}
+
+export const CursorParam = z.string().transform((text, ctx) => {
+  const cursor = decodeCursor(text);
+  if (!cursor) {
+    ctx.addIssue({ code: "custom", message: "Not a cursor returned by this API" });
+    return z.NEVER;
+  }
+  return cursor;
+}).openapi({ type: "string", description: "next_cursor of the previous page" });
