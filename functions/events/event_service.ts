@@ -127,8 +127,9 @@ export async function updateEvent(
 async function applyPatch(tx: Db, eventId: string, patch: UpdateEventInput): Promise<EventRow> {
   const columns = Object.keys(patch) as (keyof UpdateEventInput)[];
   try {
+    // No "as" before the alias: postgres.js would take `as ${...}` for a select list.
     const [row] = await tx<EventRow[]>`
-      update public.events as e set ${tx(patch, columns)} where e.id = ${eventId}
+      update public.events e set ${tx(patch, columns)} where e.id = ${eventId}
       returning ${eventColumns(tx)}`;
     return row;
   } catch (error) {
