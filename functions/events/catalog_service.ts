@@ -52,11 +52,14 @@ async function loadPage(sql: Sql, query: ListQuery): Promise<EventPageJson> {
   const desc = query.when === "past";
   const { cursor } = query;
   const pattern = query.q && likePattern(query.q);
-  const after = !cursor
+  // ::text first: a parameter typed timestamptz goes through postgres.js's Date
+  // serializer, which would cut the cursor's microseconds and repeat rows.
+  const at = cursor && sql`(${cursor.startsAt}::text::timestamptz, ${cursor.id}::uuid)`;
+  const after = !at
     ? sql``
     : desc
-    ? sql`and (e.starts_at, e.id) < (${cursor.startsAt}::timestamptz, ${cursor.id}::uuid)`
-    : sql`and (e.starts_at, e.id) > (${cursor.startsAt}::timestamptz, ${cursor.id}::uuid)`;
+    ? sql`and (e.starts_at, e.id) < ${at}`
+    : sql`and (e.starts_at, e.id) > ${at}`;
   const rows = await sql<ListRow[]>`
     select ${eventColumns(sql)},
            (select min(t.price) from public.ticket_types t
@@ -67,8 +70,8 @@ async function loadPage(sql: Sql, query: ListQuery): Promise<EventPageJson> {
      where e.status = ${query.status ?? "published"}
        ${query.when === "upcoming" ? sql`and e.ends_at > now()` : sql``}
        ${query.when === "past" ? sql`and e.ends_at <= now()` : sql``}
-       ${query.from ? sql`and e.starts_at >= ${query.from}::timestamptz` : sql``}
-       ${query.to ? sql`and e.starts_at < ${query.to}::timestamptz` : sql``}
+       ${query.from ? sql`and e.starts_at >= ${query.from}::text::timestamptz` : sql``}
+       ${query.to ? sql`and e.starts_at < ${query.to}::text::timestamptz` : sql``}
        ${pattern ? sql`and (e.title ilike ${pattern} or e.venue ilike ${pattern})` : sql``}
        ${after}
      order by ${desc ? sql`e.starts_at desc, e.id desc` : sql`e.starts_at, e.id`}

@@ -66,7 +66,7 @@ export async function makePaidOrder(sql: Db, spec: OrderSpec): Promise<string> {
   await sql`
     insert into public.tickets (order_id, event_id, ticket_type_id, owner_id)
     select ${orderId}, ${spec.eventId}, ${spec.ticketTypeId}, ${spec.buyerId}
-      from generate_series(1, ${spec.quantity})`;
+      from generate_series(1, ${spec.quantity}::int)`;
   return orderId;
 }
 
