@@ -46,6 +46,8 @@ async function lockTicketType(tx: Db, eventId: string, typeId: string): Promise<
     await assertEventExists(tx, eventId);
     throw ticketTypeNotFound();
   }
+  // A separate statement: one that waited for the lock would still count holds with the
+  // snapshot it took before waiting, missing holds committed meanwhile.
   return await selectTicketType(tx, eventId, typeId);
 }
 

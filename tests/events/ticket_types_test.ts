@@ -95,8 +95,11 @@ dbTest("delete: refused once ordered, done otherwise, audited", async () => {
 /** What purchases does: lock the type, check room, take a hold; false when full. */
 async function takeHold(sql: Sql, typeId: string, eventId: string, buyerId: string, n: number) {
   return await sql.begin(async (tx) => {
+    await tx`select 1 from public.ticket_types where id = ${typeId} for update`;
+    // Counted in a statement after the lock: a statement that waited for the lock still
+    // reads holds with the snapshot it took before waiting, and would miss new ones.
     const [t] = await tx`select capacity, sold, public.ticket_type_held(id) as held
-                           from public.ticket_types where id = ${typeId} for update`;
+                           from public.ticket_types where id = ${typeId}`;
     if (t.capacity - t.sold - t.held < n) return false;
     const [order] = await tx`
       insert into public.orders (buyer_id, event_id, total, currency, expires_at,
