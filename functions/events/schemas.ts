@@ -209,8 +209,9 @@ const TypeStats = z.object({
   sold: z.number().int(),
   held: z.number().int(),
   available: z.number().int(),
-  revenue: z.number().int(),
-  checked_in: z.number().int(),
+  revenue: z.number().int().openapi({ description: "Paid orders, minor units" }),
+  checked_in: z.number().int().openapi({ description: "Tickets admitted at least once" }),
+  inside: z.number().int().openapi({ description: "Admitted and not scanned out since" }),
 });
 
 export const EventStats = z.object({
@@ -224,6 +225,7 @@ export const EventStats = z.object({
     available: true,
     revenue: true,
     checked_in: true,
+    inside: true,
   }),
   by_gate: z.record(z.string(), z.number().int()),
   offline_conflicts: z.number().int(),

@@ -24,6 +24,7 @@ interface TypeStatsRow {
 /** Shape of public.event_checkin_stats(), owned by the tickets domain. */
 interface CheckinStats {
   checked_in_by_type?: Record<string, number>;
+  inside_by_type?: Record<string, number>;
   by_gate?: Record<string, number>;
   offline_conflicts?: number;
 }
@@ -45,11 +46,13 @@ export async function getEventStats(sql: Sql, eventId: string): Promise<EventSta
      where t.event_id = ${eventId}
      order by t.sort_order, t.name, t.id`;
   const checkedIn = event.checkins?.checked_in_by_type ?? {};
+  const inside = event.checkins?.inside_by_type ?? {};
   const types: TypeStatsJson[] = rows.map((row) => ({
     ...row,
     revenue: Number(row.revenue),
     available: Math.max(0, row.capacity - row.sold - row.held),
     checked_in: Number(checkedIn[row.ticket_type_id] ?? 0),
+    inside: Number(inside[row.ticket_type_id] ?? 0),
   }));
   const sum = (pick: (t: TypeStatsJson) => number) => types.reduce((n, t) => n + pick(t), 0);
   return {
@@ -63,6 +66,7 @@ export async function getEventStats(sql: Sql, eventId: string): Promise<EventSta
       available: sum((t) => t.available),
       revenue: sum((t) => t.revenue),
       checked_in: sum((t) => t.checked_in),
+      inside: sum((t) => t.inside),
     },
     by_gate: event.checkins?.by_gate ?? {},
     offline_conflicts: Number(event.checkins?.offline_conflicts ?? 0),

@@ -40,19 +40,28 @@ create policy event_staff_read on public.event_staff
 
 -- ---------------------------------------------------------------- stats hook
 -- Check-in figures for /events/{id}/stats. The tickets domain owns check-ins
--- and replaces this body (create or replace) once its table exists; until
--- then every figure is zero. Shape:
---   {"checked_in_by_type": {"<ticket_type_id>": n}, "by_gate": {"<gate>": n},
---    "offline_conflicts": n}
-create or replace function public.event_checkin_stats(p_event_id uuid) returns jsonb
-language sql stable set search_path = '' as $$
-  select jsonb_build_object(
-    'checked_in_by_type', '{}'::jsonb,
-    'by_gate', '{}'::jsonb,
-    'offline_conflicts', 0
-  )
-$$;
-comment on function public.event_checkin_stats(uuid) is
-  'Check-in counts of an event (per ticket type, per gate, offline conflicts); body owned by the tickets domain.';
+-- and defines the real body (create or replace, in its own migration); until
+-- then every figure is zero. Created only when missing, so applying this
+-- migration after the tickets one (a dev database that already had it) never
+-- replaces the real body with the stub. Shape:
+--   {"checked_in_by_type": {"<ticket_type_id>": n}, "inside_by_type": {...},
+--    "by_gate": {"<gate>": n}, "offline_conflicts": n}
+do $do$
+begin
+  if to_regprocedure('public.event_checkin_stats(uuid)') is null then
+    create function public.event_checkin_stats(p_event_id uuid) returns jsonb
+    language sql stable set search_path = '' as $fn$
+      select jsonb_build_object(
+        'checked_in_by_type', '{}'::jsonb,
+        'inside_by_type', '{}'::jsonb,
+        'by_gate', '{}'::jsonb,
+        'offline_conflicts', 0
+      )
+    $fn$;
+    comment on function public.event_checkin_stats(uuid) is
+      'Check-in counts of an event (per ticket type, per gate, offline conflicts); body owned by the tickets domain.';
+  end if;
+end
+$do$;
 revoke execute on function public.event_checkin_stats(uuid) from public, anon, authenticated;
 grant execute on function public.event_checkin_stats(uuid) to service_role;

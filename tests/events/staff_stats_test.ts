@@ -59,10 +59,13 @@ async function soldEvent(sql: Sql) {
 }
 
 dbTest(
-  "stats: capacity, sold, held, revenue of paid orders, check-ins (zero for now)",
+  "stats: capacity, sold, held, revenue of paid orders, check-ins",
   async () => {
     const { sql } = await setupHarness();
-    const { event } = await soldEvent(sql);
+    const { event, vip } = await soldEvent(sql);
+    // One VIP ticket admitted and still inside (as the tickets domain records a scan).
+    await sql`update public.tickets set entries = 1, checked_in_at = now(), inside = true
+               where id = (select id from public.tickets where ticket_type_id = ${vip.id} limit 1)`;
     const coordinator = await as().asCoordinator(event.id);
     const { status, body } = await coordinator.get(`/events/${event.id}/stats`);
     assert.equal(status, 200, JSON.stringify(body));
@@ -74,15 +77,20 @@ dbTest(
       t.available,
       t.revenue,
       t.checked_in,
+      t.inside,
     ]);
-    assert.deepEqual(rows, [["VIP", 10, 3, 0, 7, 30_000, 0], ["Floor", 50, 2, 4, 44, 5_000, 0]]);
+    assert.deepEqual(rows, [
+      ["VIP", 10, 3, 0, 7, 30_000, 1, 1],
+      ["Floor", 50, 2, 4, 44, 5_000, 0, 0],
+    ]);
     assert.deepEqual(body.totals, {
       capacity: 60,
       sold: 5,
       held: 4,
       available: 51,
       revenue: 35_000,
-      checked_in: 0,
+      checked_in: 1,
+      inside: 1,
     });
     assert.deepEqual([body.by_gate, body.offline_conflicts], [{}, 0]);
   },
@@ -97,10 +105,12 @@ dbTest("stats merge what event_checkin_stats() reports (the tickets domain's bod
     await tx.unsafe(`create or replace function public.event_checkin_stats(p_event_id uuid)
       returns jsonb language sql stable set search_path = '' as $$
         select jsonb_build_object('checked_in_by_type', jsonb_build_object('${vip.id}', 2),
+                                  'inside_by_type', jsonb_build_object('${vip.id}', 1),
                                   'by_gate', '{"north": 2}'::jsonb, 'offline_conflicts', 1) $$`);
     const stats = await getEventStats(tx as unknown as Sql, event.id);
     assert.deepEqual(stats.ticket_types.map((t) => t.checked_in), [2, 0]);
     assert.equal(stats.totals.checked_in, 2);
+    assert.deepEqual(stats.ticket_types.map((t) => t.inside), [1, 0]);
     assert.deepEqual(stats.by_gate, { north: 2 });
     assert.equal(stats.offline_conflicts, 1);
     throw rollback;
