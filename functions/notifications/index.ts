@@ -1,0 +1,3 @@
+import { createNotificationsApp } from "./routes.ts";
+
+Deno.serve(createNotificationsApp().fetch);
