@@ -10,6 +10,7 @@ import { log } from "../shared/log.ts";
 import { createGateway } from "./gateway.ts";
 import { FUNCTIONS } from "./registry.ts";
 import { printBanner } from "./_dev/banner.ts";
+import { startMailLoop } from "./_dev/mail_loop.ts";
 
 if (import.meta.main) {
   const settings = config();
@@ -17,6 +18,7 @@ if (import.meta.main) {
   const { fresh, applied } = await prepareDatabase(sql, { seed: true });
   log.info("database ready", { fresh, applied });
   const gateway = createGateway(FUNCTIONS);
+  const mailLoop = startMailLoop(sql);
   const server = Deno.serve({
     port: settings.PORT,
     hostname: "127.0.0.1",
@@ -26,6 +28,7 @@ if (import.meta.main) {
   }, gateway.fetch);
   const stop = async () => {
     await server.shutdown();
+    await mailLoop.stop();
     await sql.end({ timeout: 2 });
     Deno.exit(0);
   };

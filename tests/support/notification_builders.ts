@@ -1,0 +1,89 @@
+/** Rows and fixtures the notification tests need: paid orders with tickets, queued mail, a fake SendGrid. */
+import { resetConfigForTests } from "../../shared/config.ts";
+import type { Db, Sql } from "../../shared/db.ts";
+import { qrPng } from "../../shared/mail/ticket_qr.ts";
+import { type EventRow, makeEvent, makeUser, type TestUser } from "./builders.ts";
+import { type FakeSendgrid, startFakeSendgrid } from "./fake_sendgrid.ts";
+import { setupHarness } from "./harness.ts";
+
+export interface PaidOrder {
+  orderId: string;
+  event: EventRow;
+  buyer: TestUser;
+  ticketIds: string[];
+}
+
+export interface PaidOrderOptions {
+  tickets?: number;
+  eventTitle?: string;
+  attendeeName?: string;
+  buyerName?: string;
+  buyerEmail?: string;
+  locale?: "es" | "en";
+}
+
+/** A paid order with N issued tickets, built directly in SQL (no purchase flow needed). */
+export async function makePaidOrder(sql: Db, options: PaidOrderOptions = {}): Promise<PaidOrder> {
+  const count = options.tickets ?? 1;
+  const event = await makeEvent(sql, { title: options.eventTitle });
+  const buyer = await makeUser(sql);
+  await sql`update auth.users set raw_user_meta_data = ${
+    sql.json({ locale: options.locale ?? "es" })
+  } where id = ${buyer.id}`;
+  if (options.buyerName) {
+    await sql`update public.profiles set display_name = ${options.buyerName} where id = ${buyer.id}`;
+  }
+  const [type] = await sql<{ id: string }[]>`
+    insert into public.ticket_types (event_id, name, price, capacity, sold)
+    values (${event.id}, 'General', 150000, 1000, ${count}) returning id`;
+  const [order] = await sql<{ id: string }[]>`
+    insert into public.orders (buyer_id, event_id, status, total, currency, expires_at,
+                               buyer_email, idempotency_key, request_hash, paid_at)
+    values (${buyer.id}, ${event.id}, 'paid', ${150000 * count}, 'ARS', now() + interval '15 min',
+            ${options.buyerEmail ?? null}, ${crypto.randomUUID()}, 'test', now())
+    returning id`;
+  await sql`insert into public.order_items (order_id, ticket_type_id, quantity, unit_price)
+            values (${order.id}, ${type.id}, ${count}, 150000)`;
+  const tickets = await sql<{ id: string }[]>`
+    insert into public.tickets (order_id, event_id, ticket_type_id, owner_id, attendee_name)
+    select ${order.id}, ${event.id}, ${type.id}, ${buyer.id}, ${options.attendeeName ?? null}
+      from generate_series(1, ${count})
+    returning id`;
+  return { orderId: order.id, event, buyer, ticketIds: tickets.map((t) => t.id) };
+}
+
+/** Each test owns the outbox while it runs (tests in a file run one after another). */
+export async function resetOutbox(sql: Sql): Promise<void> {
+  await sql`delete from public.email_outbox`;
+}
+
+/** Queues `n` test mails to `<tag>-<i>@outbox.test` in one statement. */
+export async function queueTestEmails(sql: Sql, n: number, tag: string): Promise<string[]> {
+  const rows = await sql<{ recipient: string }[]>`
+    insert into public.email_outbox (recipient, template, data, dedupe_key)
+    select ${tag} || '-' || i || '@outbox.test', 'test_email',
+           jsonb_build_object('requested_at', now()), ${tag} || ':' || i
+      from generate_series(1, ${n}) as i
+    returning recipient`;
+  return rows.map((r) => r.recipient);
+}
+
+/** The QR renderer tests inject: a real PNG of the ticket id (shared/tickets is not merged yet). */
+export const testRenderTicketQr = (ticket: { id: string }) => qrPng(ticket.id);
+
+/** Runs `fn` with the sender pointed at a fresh fake SendGrid; restores the config after. */
+export async function withFakeSendgrid<T>(fn: (fake: FakeSendgrid) => Promise<T>): Promise<T> {
+  const harness = await setupHarness();
+  const fake = await startFakeSendgrid();
+  resetConfigForTests({
+    ...harness.env,
+    SENDGRID_API_KEY: fake.apiKey,
+    SENDGRID_BASE_URL: fake.url,
+  });
+  try {
+    return await fn(fake);
+  } finally {
+    resetConfigForTests(harness.env);
+    await fake.close();
+  }
+}
