@@ -51,10 +51,8 @@ export async function startFakeSendgrid(apiKey = "SG.test"): Promise<FakeSendgri
     const current = mode;
     if (current.kind === "hang") {
       calls.push({ status: "hang", mail });
-      await new Promise<void>((resolve) => {
-        hanging.add(resolve);
-        req.signal.addEventListener("abort", () => resolve());
-      });
+      // Held until close(): the client's own timeout is what the test exercises.
+      await new Promise<void>((resolve) => hanging.add(resolve));
       return new Response(null, { status: 504 });
     }
     if (current.kind === "fail") {

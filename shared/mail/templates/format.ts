@@ -15,6 +15,8 @@ export function formatDateTime(iso: string, timeZone: string, locale: Locale): s
     dateStyle: "full",
     timeStyle: "short",
     timeZone,
+    // Argentina writes 20:00, not 8:00 p. m.
+    ...(locale === "es" ? { hourCycle: "h23" as const } : {}),
   };
   try {
     return new Intl.DateTimeFormat(INTL_LOCALE[locale], options).format(new Date(iso));

@@ -1,0 +1,133 @@
+/** Producers: mail queued in the caller's transaction, once per cause, rendered with inline QRs. */
+import assert from "node:assert/strict";
+import { withTx } from "../../shared/db.ts";
+import { CircuitBreaker } from "../../shared/circuit_breaker.ts";
+import { dispatchOutbox } from "../../shared/mail/dispatcher.ts";
+import { decodeBase64 } from "../../shared/mail/base64.ts";
+import { qrPng } from "../../shared/mail/ticket_qr.ts";
+import {
+  queueEventCancelledNotices,
+  queueOrderConfirmation,
+  queueRefundNotice,
+} from "../../shared/mail/mod.ts";
+import { dbTest, setupHarness } from "../support/harness.ts";
+import {
+  makePaidOrder,
+  resetOutbox,
+  testRenderTicketQr,
+  withFakeSendgrid,
+} from "../support/notification_builders.ts";
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const dispatchOptions = () => ({
+  breaker: new CircuitBreaker({ name: "t", failureThreshold: 5, cooldownMs: 1000 }),
+  renderTicketQr: testRenderTicketQr,
+});
+
+dbTest("an order with N tickets gets one confirmation with N inline QR PNGs", async () => {
+  const { sql } = await setupHarness();
+  await resetOutbox(sql);
+  const order = await makePaidOrder(sql, { tickets: 3, buyerName: "Ana", locale: "es" });
+  const first = await withTx(sql, (tx) => queueOrderConfirmation(tx, order.orderId));
+  const replay = await withTx(sql, (tx) => queueOrderConfirmation(tx, order.orderId));
+  assert.equal(first.queued, true);
+  assert.deepEqual(replay, { id: first.id, queued: false }, "the same cause never queues twice");
+  await withFakeSendgrid(async (fake) => {
+    const report = await dispatchOutbox(sql, dispatchOptions());
+    assert.equal(report.sent, 1);
+    const [mail] = fake.accepted();
+    assert.equal(fake.accepted().length, 1);
+    assert.equal(mail.to, order.buyer.email);
+    assert.match(mail.subject, /^Tus entradas para /);
+    assert.equal(mail.attachments.length, 3);
+    const cids = new Set<string>();
+    for (const attachment of mail.attachments) {
+      assert.equal(attachment.type, "image/png");
+      assert.equal(attachment.disposition, "inline");
+      assert.ok(attachment.content_id, "every inline image has a content_id");
+      cids.add(attachment.content_id!);
+      assert.ok(mail.html.includes(`src="cid:${attachment.content_id}"`), "the HTML shows it");
+      const bytes = decodeBase64(attachment.content);
+      assert.deepEqual([...bytes.subarray(0, 8)], PNG_MAGIC);
+      // The QR of the ticket its content_id names (real codes arrive with shared/tickets).
+      const ticketId = attachment.content_id!.replace(/^qr-/, "");
+      assert.deepEqual(bytes, await qrPng(ticketId));
+    }
+    assert.deepEqual([...cids].sort(), order.ticketIds.map((id) => `qr-${id}`).sort());
+    assert.ok(!/<[a-z]/i.test(mail.text), "the plain-text alternative has no markup");
+    assert.match(mail.text, /Hola Ana,/);
+    assert.equal(mail.custom_args?.outbox_id, first.id);
+  });
+});
+
+dbTest("an event title and attendee name containing HTML arrive escaped", async () => {
+  const { sql } = await setupHarness();
+  await resetOutbox(sql);
+  const order = await makePaidOrder(sql, {
+    tickets: 1,
+    eventTitle: `<script>alert("x")</script> & Friends`,
+    attendeeName: `<img src=x onerror=alert(1)>`,
+    buyerName: `Eve <b>`,
+    locale: "en",
+  });
+  await withTx(sql, (tx) => queueOrderConfirmation(tx, order.orderId));
+  await withFakeSendgrid(async (fake) => {
+    await dispatchOutbox(sql, dispatchOptions());
+    const [mail] = fake.accepted();
+    assert.ok(!mail.html.includes("<script"), "no script tag");
+    assert.ok(!mail.html.includes("<img src=x"), "no injected img tag");
+    assert.ok(!mail.html.includes("<b>"), "no injected b tag");
+    assert.ok(mail.html.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Friends"));
+    assert.ok(mail.html.includes("&lt;img src=x onerror=alert(1)&gt;"));
+    assert.ok(mail.html.includes("Hi Eve &lt;b&gt;,"));
+    assert.equal(mail.subject, `Your tickets for <script>alert("x")</script> & Friends`);
+  });
+});
+
+dbTest("mail queued in a transaction that rolls back is never sent", async () => {
+  const { sql } = await setupHarness();
+  await resetOutbox(sql);
+  const order = await makePaidOrder(sql, { tickets: 1 });
+  await assert.rejects(
+    withTx(sql, async (tx) => {
+      await queueOrderConfirmation(tx, order.orderId);
+      throw new Error("payment handling failed after queueing");
+    }),
+  );
+  const [{ n }] = await sql`select count(*)::int as n from public.email_outbox`;
+  assert.equal(n, 0);
+});
+
+dbTest("refund notice and one cancellation notice per ticket holder, each once", async () => {
+  const { sql } = await setupHarness();
+  await resetOutbox(sql);
+  const a = await makePaidOrder(sql, { tickets: 2, buyerEmail: "alias@buyer.test" });
+  // A second holder of the same event.
+  const [b] = await sql<{ id: string; email: string }[]>`select id, email from auth.users
+     where id = (select buyer_id from public.orders where id = ${
+    (await makePaidOrder(sql, { tickets: 1 })).orderId
+  })`;
+  await sql`update public.tickets t set event_id = ${a.event.id},
+              ticket_type_id = (select ticket_type_id from public.tickets where order_id = ${a.orderId} limit 1)
+             where owner_id = ${b.id}`;
+  await withTx(sql, (tx) => queueRefundNotice(tx, a.orderId));
+  const queued = await withTx(sql, async (tx) => {
+    // The caller revokes in the same transaction; those tickets still count.
+    await tx`update public.tickets set status = 'revoked', revoked_at = now()
+              where event_id = ${a.event.id} and owner_id = ${a.buyer.id}`;
+    return await queueEventCancelledNotices(tx, a.event.id);
+  });
+  assert.equal(queued, 2);
+  assert.equal(await withTx(sql, (tx) => queueEventCancelledNotices(tx, a.event.id)), 0);
+  await withFakeSendgrid(async (fake) => {
+    await dispatchOutbox(sql, dispatchOptions());
+    const byRecipient = fake.accepted().map((m) => [m.to, m.subject.split(":")[0]]).sort();
+    assert.deepEqual(byRecipient, [
+      ["alias@buyer.test", "Evento cancelado"],
+      ["alias@buyer.test", "Reembolso de tu compra para Test event " + a.event.slug],
+      [b.email, "Evento cancelado"],
+    ].sort());
+    const cancelled = fake.accepted().find((m) => m.to === "alias@buyer.test" && /cancelado/.test(m.subject));
+    assert.match(cancelled!.text, /Tus 2 entradas ya no son válidas/);
+  });
+});
