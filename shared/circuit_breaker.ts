@@ -70,7 +70,9 @@ export class CircuitBreaker {
     if (this.#state === "closed") return;
     const left = this.#cooldownLeft();
     // One probe at a time: concurrent callers keep failing fast until it answers.
-    if (left > 0 || this.#probing) throw new CircuitOpenError(this.#options.name, Math.max(0, left));
+    if (left > 0 || this.#probing) {
+      throw new CircuitOpenError(this.#options.name, Math.max(0, left));
+    }
     this.#probing = true;
     this.#transition("half_open");
   }

@@ -29,9 +29,16 @@ Deno.test("retry stops at the first success and sleeps between failures", async 
     calls++;
     if (calls < 3) throw new Error("flaky");
     return Promise.resolve("ok");
-  }, { attempts: 5, baseMs: 10, maxMs: 100, random: () => 0.5, sleep: async (ms) => {
-    waits.push(ms);
-  } });
+  }, {
+    attempts: 5,
+    baseMs: 10,
+    maxMs: 100,
+    random: () => 0.5,
+    sleep: (ms) => {
+      waits.push(ms);
+      return Promise.resolve();
+    },
+  });
   assert.equal(value, "ok");
   assert.equal(calls, 3);
   assert.deepEqual(waits, [5, 10]);
@@ -65,8 +72,9 @@ Deno.test("retry does not retry what retryOn rejects, and honours retryAfterMs",
     maxMs: 1,
     retryResult: (n) => n < 2,
     retryAfterMs: () => 1234,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       waits.push(ms);
+      return Promise.resolve();
     },
   });
   assert.equal(result, 2);

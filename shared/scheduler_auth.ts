@@ -29,7 +29,8 @@ export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
 
 export async function isSchedulerRequest(headers: Headers): Promise<boolean> {
   const secret = config().SCHEDULER_SECRET;
-  const presented = headers.get("x-scheduler-secret") || bearerToken(headers.get("authorization") ?? undefined);
+  const presented = headers.get("x-scheduler-secret") ||
+    bearerToken(headers.get("authorization") ?? undefined);
   if (presented && await timingSafeEqual(presented, secret)) return true;
   return await isServiceRoleToken(headers.get("authorization") ?? undefined);
 }

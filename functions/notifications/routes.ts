@@ -11,7 +11,12 @@ import {
   jsonResponse,
   UuidParam,
 } from "../../shared/openapi.ts";
-import { listOutbox, type OutboxEntry, requeueEmail, sendTestEmail } from "./notifications_service.ts";
+import {
+  listOutbox,
+  type OutboxEntry,
+  requeueEmail,
+  sendTestEmail,
+} from "./notifications_service.ts";
 
 const tags = ["notifications"];
 const Status = z.enum(["queued", "sending", "sent", "failed"]);
@@ -71,7 +76,9 @@ const testEmail = createRoute({
   security: bearerAuth,
   middleware: [requireRole("admin")] as const,
   request: {
-    body: jsonBody(z.object({ to: z.email().max(320), locale: z.enum(["es", "en"]).default("es") })),
+    body: jsonBody(
+      z.object({ to: z.email().max(320), locale: z.enum(["es", "en"]).default("es") }),
+    ),
   },
   responses: {
     200: jsonResponse(TestEmailReport, "The provider accepted the mail"),

@@ -30,7 +30,8 @@ interface OrderRow {
 }
 
 // The buyer's language: `locale` in their Supabase user metadata, Spanish by default.
-const LOCALE_SQL = `case when u.raw_user_meta_data ->> 'locale' ilike 'en%' then 'en' else 'es' end`;
+const LOCALE_SQL =
+  `case when u.raw_user_meta_data ->> 'locale' ilike 'en%' then 'en' else 'es' end`;
 
 async function loadOrder(tx: Db, orderId: string): Promise<OrderRow | undefined> {
   const [row] = await tx.unsafe<OrderRow[]>(

@@ -51,11 +51,20 @@ async function classify(response: Response, nowMs: number): Promise<SendResult> 
   const status = response.status;
   if (status === 202 || status === 200) {
     await response.body?.cancel();
-    return { outcome: "sent", status, messageId: response.headers.get("x-message-id") ?? undefined };
+    return {
+      outcome: "sent",
+      status,
+      messageId: response.headers.get("x-message-id") ?? undefined,
+    };
   }
   const error = `sendgrid ${status}: ${(await response.text().catch(() => "")).slice(0, 400)}`;
   if (status === 429) {
-    return { outcome: "retry", status, error, retryAfterMs: rateLimitWaitMs(response.headers, nowMs) };
+    return {
+      outcome: "retry",
+      status,
+      error,
+      retryAfterMs: rateLimitWaitMs(response.headers, nowMs),
+    };
   }
   if (status >= 500 || status === 401 || status === 403 || status === 408) {
     return { outcome: "retry", status, error };

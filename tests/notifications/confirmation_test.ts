@@ -77,7 +77,9 @@ dbTest("an event title and attendee name containing HTML arrive escaped", async 
     assert.ok(!mail.html.includes("<script"), "no script tag");
     assert.ok(!mail.html.includes("<img src=x"), "no injected img tag");
     assert.ok(!mail.html.includes("<b>"), "no injected b tag");
-    assert.ok(mail.html.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Friends"));
+    assert.ok(
+      mail.html.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Friends"),
+    );
     assert.ok(mail.html.includes("&lt;img src=x onerror=alert(1)&gt;"));
     assert.ok(mail.html.includes("Hi Eve &lt;b&gt;,"));
     assert.equal(mail.subject, `Your tickets for <script>alert("x")</script> & Friends`);
@@ -122,12 +124,17 @@ dbTest("refund notice and one cancellation notice per ticket holder, each once",
   await withFakeSendgrid(async (fake) => {
     await dispatchOutbox(sql, dispatchOptions());
     const byRecipient = fake.accepted().map((m) => [m.to, m.subject.split(":")[0]]).sort();
-    assert.deepEqual(byRecipient, [
-      ["alias@buyer.test", "Evento cancelado"],
-      ["alias@buyer.test", "Reembolso de tu compra para Test event " + a.event.slug],
-      [b.email, "Evento cancelado"],
-    ].sort());
-    const cancelled = fake.accepted().find((m) => m.to === "alias@buyer.test" && /cancelado/.test(m.subject));
+    assert.deepEqual(
+      byRecipient,
+      [
+        ["alias@buyer.test", "Evento cancelado"],
+        ["alias@buyer.test", "Reembolso de tu compra para Test event " + a.event.slug],
+        [b.email, "Evento cancelado"],
+      ].sort(),
+    );
+    const cancelled = fake.accepted().find((m) =>
+      m.to === "alias@buyer.test" && /cancelado/.test(m.subject)
+    );
     assert.match(cancelled!.text, /Tus 2 entradas ya no son válidas/);
   });
 });

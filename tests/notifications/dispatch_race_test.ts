@@ -5,7 +5,11 @@ import { CircuitBreaker } from "../../shared/circuit_breaker.ts";
 import { dispatchOutbox } from "../../shared/mail/dispatcher.ts";
 import { claimBatch } from "../../shared/mail/outbox.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
-import { queueTestEmails, resetOutbox, withFakeSendgrid } from "../support/notification_builders.ts";
+import {
+  queueTestEmails,
+  resetOutbox,
+  withFakeSendgrid,
+} from "../support/notification_builders.ts";
 
 const breaker = () => new CircuitBreaker({ name: "test", failureThreshold: 5, cooldownMs: 1000 });
 
@@ -29,7 +33,10 @@ dbTest("two dispatchers racing over 200 queued emails send each exactly once", a
       assert.deepEqual([...sentAtFake].sort(), [...queued].sort());
       assert.equal(fake.calls.length, 200, "no extra calls reached SendGrid");
       assert.deepEqual(reports.map((r) => r.sent).reduce((a, b) => a + b), 200);
-      assert.ok(reports.every((r) => r.sent > 0), `both dispatchers worked: ${reports.map((r) => r.sent)}`);
+      assert.ok(
+        reports.every((r) => r.sent > 0),
+        `both dispatchers worked: ${reports.map((r) => r.sent)}`,
+      );
       const [db] = await sql<{ sent: number; single: number; ids: number }[]>`
         select count(*) filter (where status = 'sent')::int as sent,
                count(*) filter (where attempts = 1)::int as single,

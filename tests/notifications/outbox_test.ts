@@ -15,15 +15,28 @@ dbTest("RLS: only admins read the outbox through PostgREST, and nobody writes it
   await queueTestEmails(sql, 1, `rls-${crypto.randomUUID()}`);
   const user = await makeUser(sql);
   const count = (claims: Record<string, unknown>, role: "anon" | "authenticated") =>
-    asPostgrestRole(sql, role, claims, (tx) => tx`select count(*)::int as n from public.email_outbox`)
+    asPostgrestRole(
+      sql,
+      role,
+      claims,
+      (tx) => tx`select count(*)::int as n from public.email_outbox`,
+    )
       .catch((e) => e.code);
   assert.equal(await count({}, "anon"), "42501");
   assert.equal((await count({ sub: user.id, user_roles: ["user"] }, "authenticated"))[0].n, 0);
-  assert.equal((await count({ sub: user.id, user_roles: ["user", "admin"] }, "authenticated"))[0].n, 1);
-  const write = await asPostgrestRole(sql, "authenticated", { sub: user.id, user_roles: ["admin"] }, (tx) =>
-    pgErrorCode(() =>
-      tx`insert into public.email_outbox (recipient, template, dedupe_key) values ('a@b.c', 'x', 'x')`
-    ));
+  assert.equal(
+    (await count({ sub: user.id, user_roles: ["user", "admin"] }, "authenticated"))[0].n,
+    1,
+  );
+  const write = await asPostgrestRole(
+    sql,
+    "authenticated",
+    { sub: user.id, user_roles: ["admin"] },
+    (tx) =>
+      pgErrorCode(() =>
+        tx`insert into public.email_outbox (recipient, template, dedupe_key) values ('a@b.c', 'x', 'x')`
+      ),
+  );
   assert.equal(write, "42501");
 });
 

@@ -33,7 +33,7 @@ export interface FakeSendgrid {
   close(): Promise<void>;
 }
 
-export async function startFakeSendgrid(apiKey = "SG.test"): Promise<FakeSendgrid> {
+export function startFakeSendgrid(apiKey = "SG.test"): FakeSendgrid {
   let mode: FakeMode = { kind: "accept" };
   const calls: FakeSendgrid["calls"] = [];
   const hanging = new Set<() => void>();
@@ -66,7 +66,11 @@ export async function startFakeSendgrid(apiKey = "SG.test"): Promise<FakeSendgri
       const reset = Math.floor(Date.now() / 1000) + current.resetInSeconds;
       return Response.json({ errors: [{ message: "too many requests" }] }, {
         status: 429,
-        headers: { "x-ratelimit-limit": "600", "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
+        headers: {
+          "x-ratelimit-limit": "600",
+          "x-ratelimit-remaining": "0",
+          "x-ratelimit-reset": String(reset),
+        },
       });
     }
     calls.push({ status: 202, mail });

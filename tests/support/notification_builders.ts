@@ -74,7 +74,7 @@ export const testRenderTicketQr = (ticket: { id: string }) => qrPng(ticket.id);
 /** Runs `fn` with the sender pointed at a fresh fake SendGrid; restores the config after. */
 export async function withFakeSendgrid<T>(fn: (fake: FakeSendgrid) => Promise<T>): Promise<T> {
   const harness = await setupHarness();
-  const fake = await startFakeSendgrid();
+  const fake = startFakeSendgrid();
   resetConfigForTests({
     ...harness.env,
     SENDGRID_API_KEY: fake.apiKey,

@@ -32,7 +32,9 @@ export async function renderEmail(
   const parsed = template.schema.safeParse(row.data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new TemplateError(`bad data for ${row.template}: ${issue.path.join(".")} ${issue.message}`);
+    throw new TemplateError(
+      `bad data for ${row.template}: ${issue.path.join(".")} ${issue.message}`,
+    );
   }
   const rendered = await template.render(parsed.data, row.locale, deps);
   return {

@@ -34,7 +34,8 @@ const es = {
   },
   cancelled: {
     subject: (v: V) => `Evento cancelado: ${v.title}`,
-    intro: (v: V) => `Lamentamos avisarte que ${v.title}, previsto para el ${v.when}, fue cancelado.`,
+    intro: (v: V) =>
+      `Lamentamos avisarte que ${v.title}, previsto para el ${v.when}, fue cancelado.`,
     tickets: (v: V) =>
       v.count === "1"
         ? "Tu entrada ya no es válida."
@@ -43,7 +44,8 @@ const es = {
   },
   test: {
     subject: "Correo de prueba de Crodify",
-    body: (v: V) => `Este es un correo de prueba enviado el ${v.at}. Si lo recibiste, el envío funciona.`,
+    body: (v: V) =>
+      `Este es un correo de prueba enviado el ${v.at}. Si lo recibiste, el envío funciona.`,
   },
 };
 
@@ -75,9 +77,12 @@ const en: typeof es = {
   },
   cancelled: {
     subject: (v: V) => `Event cancelled: ${v.title}`,
-    intro: (v: V) => `We are sorry to tell you that ${v.title}, scheduled for ${v.when}, has been cancelled.`,
+    intro: (v: V) =>
+      `We are sorry to tell you that ${v.title}, scheduled for ${v.when}, has been cancelled.`,
     tickets: (v: V) =>
-      v.count === "1" ? "Your ticket is no longer valid." : `Your ${v.count} tickets are no longer valid.`,
+      v.count === "1"
+        ? "Your ticket is no longer valid."
+        : `Your ${v.count} tickets are no longer valid.`,
     refund: "We will write to you when your refund is processed.",
   },
   test: {

@@ -23,8 +23,18 @@ Deno.test("order confirmation: Spanish and English, money and local time, one ci
       { id: "t2", event_id: "e1", type_name: "VIP", attendee_name: null },
     ],
   };
-  const es = await renderEmail({ recipient: "a@b.c", template: "order_confirmation", data, locale: "es" }, deps);
-  const en = await renderEmail({ recipient: "a@b.c", template: "order_confirmation", data, locale: "en" }, deps);
+  const es = await renderEmail({
+    recipient: "a@b.c",
+    template: "order_confirmation",
+    data,
+    locale: "es",
+  }, deps);
+  const en = await renderEmail({
+    recipient: "a@b.c",
+    template: "order_confirmation",
+    data,
+    locale: "en",
+  }, deps);
   assert.equal(es.subject, "Tus entradas para Rock & <Roll>");
   assert.equal(en.subject, "Your tickets for Rock & <Roll>");
   assert.match(es.text, /30\.000,50/);
@@ -32,7 +42,9 @@ Deno.test("order confirmation: Spanish and English, money and local time, one ci
   assert.match(es.text, /20:00/, "23:00 UTC is 20:00 in Buenos Aires");
   assert.deepEqual(es.attachments?.map((a) => a.content_id), ["qr-t1", "qr-t2"]);
   assert.ok(es.html.includes('src="cid:qr-t1"') && es.html.includes('src="cid:qr-t2"'));
-  assert.ok(es.html.includes("Rock &amp; &lt;Roll&gt;") && es.html.includes("&quot;Luna&quot; Park"));
+  assert.ok(
+    es.html.includes("Rock &amp; &lt;Roll&gt;") && es.html.includes("&quot;Luna&quot; Park"),
+  );
   assert.ok(!es.html.includes("<Roll>"));
 });
 
@@ -64,7 +76,12 @@ Deno.test("bad data or an unknown template is a TemplateError (not retried)", as
     TemplateError,
   );
   await assert.rejects(
-    renderEmail({ recipient: "a@b.c", template: "refund_notice", data: { order_id: 1 }, locale: "es" }, deps),
+    renderEmail({
+      recipient: "a@b.c",
+      template: "refund_notice",
+      data: { order_id: 1 },
+      locale: "es",
+    }, deps),
     TemplateError,
   );
 });
