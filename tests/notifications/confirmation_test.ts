@@ -4,61 +4,70 @@ import { withTx } from "../../shared/db.ts";
 import { CircuitBreaker } from "../../shared/circuit_breaker.ts";
 import { dispatchOutbox } from "../../shared/mail/dispatcher.ts";
 import { decodeBase64 } from "../../shared/mail/base64.ts";
-import { qrPng } from "../../shared/mail/ticket_qr.ts";
+import { issueTicketCode } from "../../shared/tickets/codes.ts";
+import { renderQr } from "../../shared/tickets/qr.ts";
+import { createTicketsApp } from "../../functions/tickets/routes.ts";
+import { callers } from "../support/callers.ts";
 import {
   queueEventCancelledNotices,
   queueOrderConfirmation,
   queueRefundNotice,
 } from "../../shared/mail/mod.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
-import {
-  makePaidOrder,
-  resetOutbox,
-  testRenderTicketQr,
-  withFakeSendgrid,
-} from "../support/notification_builders.ts";
+import { makePaidOrder, resetOutbox, withFakeSendgrid } from "../support/notification_builders.ts";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const dispatchOptions = () => ({
   breaker: new CircuitBreaker({ name: "t", failureThreshold: 5, cooldownMs: 1000 }),
-  renderTicketQr: testRenderTicketQr,
 });
 
-dbTest("an order with N tickets gets one confirmation with N inline QR PNGs", async () => {
-  const { sql } = await setupHarness();
-  await resetOutbox(sql);
-  const order = await makePaidOrder(sql, { tickets: 3, buyerName: "Ana", locale: "es" });
-  const first = await withTx(sql, (tx) => queueOrderConfirmation(tx, order.orderId));
-  const replay = await withTx(sql, (tx) => queueOrderConfirmation(tx, order.orderId));
-  assert.equal(first.queued, true);
-  assert.deepEqual(replay, { id: first.id, queued: false }, "the same cause never queues twice");
-  await withFakeSendgrid(async (fake) => {
-    const report = await dispatchOutbox(sql, dispatchOptions());
-    assert.equal(report.sent, 1);
-    const [mail] = fake.accepted();
-    assert.equal(fake.accepted().length, 1);
-    assert.equal(mail.to, order.buyer.email);
-    assert.match(mail.subject, /^Tus entradas para /);
-    assert.equal(mail.attachments.length, 3);
-    const cids = new Set<string>();
-    for (const attachment of mail.attachments) {
-      assert.equal(attachment.type, "image/png");
-      assert.equal(attachment.disposition, "inline");
-      assert.ok(attachment.content_id, "every inline image has a content_id");
-      cids.add(attachment.content_id!);
-      assert.ok(mail.html.includes(`src="cid:${attachment.content_id}"`), "the HTML shows it");
-      const bytes = decodeBase64(attachment.content);
-      assert.deepEqual([...bytes.subarray(0, 8)], PNG_MAGIC);
-      // The QR of the ticket its content_id names (real codes arrive with shared/tickets).
-      const ticketId = attachment.content_id!.replace(/^qr-/, "");
-      assert.deepEqual(bytes, await qrPng(ticketId));
-    }
-    assert.deepEqual([...cids].sort(), order.ticketIds.map((id) => `qr-${id}`).sort());
-    assert.ok(!/<[a-z]/i.test(mail.text), "the plain-text alternative has no markup");
-    assert.match(mail.text, /Hola Ana,/);
-    assert.equal(mail.custom_args?.outbox_id, first.id);
-  });
-});
+dbTest(
+  "an order with N tickets gets one confirmation with N inline QRs that validate at the door",
+  async () => {
+    const { sql } = await setupHarness();
+    await resetOutbox(sql);
+    const order = await makePaidOrder(sql, { tickets: 3, buyerName: "Ana", locale: "es" });
+    const first = await withTx(sql, (tx) => queueOrderConfirmation(tx, order.orderId));
+    const replay = await withTx(sql, (tx) => queueOrderConfirmation(tx, order.orderId));
+    assert.equal(first.queued, true);
+    assert.deepEqual(replay, { id: first.id, queued: false }, "the same cause never queues twice");
+    await withFakeSendgrid(async (fake) => {
+      const report = await dispatchOutbox(sql, dispatchOptions());
+      assert.equal(report.sent, 1);
+      const [mail] = fake.accepted();
+      assert.equal(fake.accepted().length, 1);
+      assert.equal(mail.to, order.buyer.email);
+      assert.match(mail.subject, /^Tus entradas para /);
+      assert.equal(mail.attachments.length, 3);
+      const cids = new Set<string>();
+      const codes: string[] = [];
+      for (const attachment of mail.attachments) {
+        assert.equal(attachment.type, "image/png");
+        assert.equal(attachment.disposition, "inline");
+        assert.ok(attachment.content_id, "every inline image has a content_id");
+        cids.add(attachment.content_id!);
+        assert.ok(mail.html.includes(`src="cid:${attachment.content_id}"`), "the HTML shows it");
+        const bytes = decodeBase64(attachment.content);
+        assert.deepEqual([...bytes.subarray(0, 8)], PNG_MAGIC);
+        // The image is exactly the QR of the ticket's signed code (rendering is deterministic)…
+        const ticketId = attachment.content_id!.replace(/^qr-/, "");
+        const code = await issueTicketCode({ ticketId, eventId: order.event.id });
+        assert.deepEqual(bytes, await renderQr(code, "png"));
+        codes.push(code);
+      }
+      assert.deepEqual([...cids].sort(), order.ticketIds.map((id) => `qr-${id}`).sort());
+      assert.ok(!/<[a-z]/i.test(mail.text), "the plain-text alternative has no markup");
+      assert.match(mail.text, /Hola Ana,/);
+      assert.equal(mail.custom_args?.outbox_id, first.id);
+      // …and that code admits its ticket once at /tickets/validate.
+      const scanner = await callers(createTicketsApp()).asScanner(order.event.id);
+      for (const code of codes) {
+        const scan = await scanner.post("/tickets/validate", { code, event_id: order.event.id });
+        assert.equal(scan.body.result, "ok", JSON.stringify(scan.body));
+      }
+    });
+  },
+);
 
 dbTest("an event title and attendee name containing HTML arrive escaped", async () => {
   const { sql } = await setupHarness();

@@ -1,7 +1,6 @@
 /** Rows and fixtures the notification tests need: paid orders with tickets, queued mail, a fake SendGrid. */
 import { resetConfigForTests } from "../../shared/config.ts";
 import type { Db, Sql } from "../../shared/db.ts";
-import { qrPng } from "../../shared/mail/ticket_qr.ts";
 import { type EventRow, makeEvent, makeUser, type TestUser } from "./builders.ts";
 import { type FakeSendgrid, startFakeSendgrid } from "./fake_sendgrid.ts";
 import { setupHarness } from "./harness.ts";
@@ -20,12 +19,17 @@ export interface PaidOrderOptions {
   buyerName?: string;
   buyerEmail?: string;
   locale?: "es" | "en";
+  /** Default 1: inside the door's check-in window. */
+  startsInHours?: number;
 }
 
 /** A paid order with N issued tickets, built directly in SQL (no purchase flow needed). */
 export async function makePaidOrder(sql: Db, options: PaidOrderOptions = {}): Promise<PaidOrder> {
   const count = options.tickets ?? 1;
-  const event = await makeEvent(sql, { title: options.eventTitle });
+  const event = await makeEvent(sql, {
+    title: options.eventTitle,
+    startsInHours: options.startsInHours ?? 1,
+  });
   const buyer = await makeUser(sql);
   await sql`update auth.users set raw_user_meta_data = ${
     sql.json({ locale: options.locale ?? "es" })
@@ -67,9 +71,6 @@ export async function queueTestEmails(sql: Sql, n: number, tag: string): Promise
     returning recipient`;
   return rows.map((r) => r.recipient);
 }
-
-/** The QR renderer tests inject: a real PNG of the ticket id (shared/tickets is not merged yet). */
-export const testRenderTicketQr = (ticket: { id: string }) => qrPng(ticket.id);
 
 /** Runs `fn` with the sender pointed at a fresh fake SendGrid; restores the config after. */
 export async function withFakeSendgrid<T>(fn: (fake: FakeSendgrid) => Promise<T>): Promise<T> {
