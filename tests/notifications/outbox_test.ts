@@ -4,6 +4,8 @@ import { dispatchOutbox } from "../../shared/mail/dispatcher.ts";
 import { kickDispatch, setKickEnabledForTests } from "../../shared/mail/kick.ts";
 import { clearSentMail, sentMail } from "../../shared/mail/logging_transport.ts";
 import { enqueueEmail } from "../../shared/mail/outbox.ts";
+import { sleep } from "../../shared/retry.ts";
+import { startMailLoop } from "../../functions/_dev/mail_loop.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { makeUser } from "../support/builders.ts";
 import { asPostgrestRole, pgErrorCode } from "../support/rls.ts";
@@ -89,4 +91,20 @@ dbTest("kickDispatch hands the work to EdgeRuntime.waitUntil and never throws", 
     delete global.EdgeRuntime;
     setKickEnabledForTests(undefined);
   }
+});
+
+dbTest("the local dev loop (deno task dev) dispatches queued mail on its own", async () => {
+  const { sql } = await setupHarness();
+  await resetOutbox(sql);
+  clearSentMail();
+  const [to] = await queueTestEmails(sql, 1, `loop-${crypto.randomUUID()}`);
+  const loop = startMailLoop(sql, { intervalMs: 20 });
+  try {
+    for (let i = 0; i < 100 && sentMail(to).length === 0; i++) await sleep(20);
+  } finally {
+    await loop.stop();
+  }
+  assert.equal(sentMail(to).length, 1);
+  const [row] = await sql`select status from public.email_outbox`;
+  assert.equal(row.status, "sent");
 });
