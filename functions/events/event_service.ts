@@ -11,6 +11,7 @@ import { invalidateCatalog } from "./catalog_cache.ts";
 import { eventColumns, type EventJson, type EventRow, toEvent } from "./rows.ts";
 import type { CreateEventInput, UpdateEventInput } from "./schemas.ts";
 import { slugify } from "./validators.ts";
+import { kickDispatch, queueEventCancelledNotices } from "../../shared/mail/mod.ts";
 
 type Status = EventJson["status"];
 
@@ -115,9 +116,12 @@ export async function updateEvent(
       entityId: eventId,
       data: { changes },
     });
-    // Issue 6 (notifications) hooks in here: when before.status !== "cancelled" and
-    // after.status === "cancelled", enqueue the cancellation notice to every ticket
-    // holder in this same transaction (outbox), so the notice and the change commit together.
+    // In the same transaction (outbox), so the notice and the change commit together.
+    const cancelled = before.status !== "cancelled" && after.status === "cancelled";
+    if (cancelled) await queueEventCancelledNotices(tx, eventId);
+    return { after, cancelled };
+  }).then(({ after, cancelled }) => {
+    if (cancelled) kickDispatch();
     return after;
   });
   await invalidateCatalog();
