@@ -2,10 +2,12 @@
 import type { App } from "../shared/http.ts";
 import { createEventsApp } from "./events/routes.ts";
 import { createHealthApp } from "./health/routes.ts";
+import { createPurchasesApp } from "./purchases/routes.ts";
 import { createTicketsApp } from "./tickets/routes.ts";
 
 export const FUNCTIONS: Record<string, () => App> = {
   health: createHealthApp,
   tickets: createTicketsApp,
   events: createEventsApp,
+  purchases: createPurchasesApp,
 };

@@ -54,6 +54,12 @@ export const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   ticket_type_name_taken: 409,
   ticket_type_has_orders: 409,
   invalid_status_transition: 409,
+  // purchases
+  max_per_order_exceeded: 400,
+  user_limit_exceeded: 409,
+  sales_not_open: 409,
+  sales_closed: 409,
+  event_not_on_sale: 409,
 };
 
 export function statusFor(error: DomainError): ContentfulStatusCode {
