@@ -78,7 +78,8 @@ export async function reserveTickets(sql: Sql, input: ReservationInput): Promise
           ${tx.json(input.items as unknown as Parameters<typeof tx.json>[0])},
           ${tx.json(input.attendees as unknown as Parameters<typeof tx.json>[0])},
           ${input.idempotencyKey}, ${input.requestHash}, ${input.holdMinutes}) as "order"`;
-      return row.order;
+      // jsonb renders timestamps as "…+00:00" with microseconds; the API speaks ISO 8601 UTC.
+      return { ...row.order, expires_at: new Date(row.order.expires_at).toISOString() };
     }, { lockTimeoutMs: RESERVE_LOCK_TIMEOUT_MS });
   } catch (error) {
     throw reservationError(error) ?? error;
