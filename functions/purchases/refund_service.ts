@@ -7,7 +7,7 @@
 import { audit } from "../../shared/audit.ts";
 import type { Sql } from "../../shared/db.ts";
 import { errorFields, log } from "../../shared/log.ts";
-import type { PaymentProvider } from "../../shared/payments/mod.ts";
+import { failureText, type PaymentProvider } from "../../shared/payments/mod.ts";
 
 interface PendingRefund {
   id: string;
@@ -50,7 +50,7 @@ export async function requestRefund(
                  -- Backoff 30 s, 1, 2, 4 … min, capped at an hour: steady, never hammering.
                  set attempts = attempts + 1,
                      next_attempt_at = now() + make_interval(secs => least(3600, 30 * power(2, attempts))),
-                     last_error = ${String((error as Error)?.message ?? error).slice(0, 1000)}
+                     last_error = ${failureText(error)}
                where id = ${refund.id}`;
     log.error("refund request failed; will retry", { refund_id: refund.id, ...errorFields(error) });
     return false;

@@ -7,7 +7,7 @@
 import { cache } from "../../shared/cache.ts";
 import { type Sql, withTx } from "../../shared/db.ts";
 import { errorFields, log } from "../../shared/log.ts";
-import { isValidPaymentId, type PaymentProvider } from "../../shared/payments/mod.ts";
+import { failureText, isValidPaymentId, type PaymentProvider } from "../../shared/payments/mod.ts";
 import { applyPayment, type ApplyResult } from "./payment_service.ts";
 import { requestRefund } from "./refund_service.ts";
 import { soldOutKey } from "./purchase_service.ts";
@@ -100,7 +100,7 @@ async function markFailed(sql: Sql, id: number, attempts: number, error: unknown
   const state = attempts >= MAX_ATTEMPTS ? "dead" : "failed";
   await sql`update public.payment_notifications
                set state = ${state}, locked_until = null,
-                   last_error = ${String((error as Error)?.message ?? error).slice(0, 1000)},
+                   last_error = ${failureText(error)},
                    -- Backoff 30 s, 1, 2, 4 … min, capped at an hour (Mercado Pago retries too).
                    next_attempt_at = now() + make_interval(secs => least(3600, 30 * power(2, attempts - 1)))
              where id = ${id}`;

@@ -85,6 +85,15 @@ export function providerUnavailable(cause: unknown): DomainError {
   );
 }
 
+/** A failure as one line for a retry row's last_error (keeps the provider's reason). */
+export function failureText(error: unknown): string {
+  if (error instanceof DomainError) {
+    const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+    return `${error.code}${reason ? `: ${String(reason)}` : ""}`.slice(0, 1000);
+  }
+  return String(error instanceof Error ? error.message : error).slice(0, 1000);
+}
+
 /** Provider statuses → the ones we act on; in_process/authorized are still pending. */
 export function normaliseStatus(raw: string | undefined): PaymentStatus {
   switch (raw) {
