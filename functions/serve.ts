@@ -10,6 +10,7 @@ import { log } from "../shared/log.ts";
 import { createGateway } from "./gateway.ts";
 import { FUNCTIONS } from "./registry.ts";
 import { printBanner } from "./_dev/banner.ts";
+import { startDevLoops } from "./_dev/loops.ts";
 
 if (import.meta.main) {
   const settings = config();
@@ -24,7 +25,13 @@ if (import.meta.main) {
       console.log(await printBanner(`http://127.0.0.1:${port}`, settings.SUPABASE_JWT_SECRET));
     },
   }, gateway.fetch);
+  const stopLoops = startDevLoops(
+    gateway.fetch,
+    `http://127.0.0.1:${server.addr.port}`,
+    settings.SCHEDULER_SECRET,
+  );
   const stop = async () => {
+    stopLoops();
     await server.shutdown();
     await sql.end({ timeout: 2 });
     Deno.exit(0);

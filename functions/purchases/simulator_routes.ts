@@ -6,7 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { config } from "../../shared/config.ts";
 import { db } from "../../shared/db.ts";
-import { DomainError } from "../../shared/errors.ts";
+import { DomainError, validationFailed } from "../../shared/errors.ts";
 import type { App } from "../../shared/http.ts";
 import { errorResponses, jsonResponse } from "../../shared/openapi.ts";
 import { isSimulatedPayments } from "../../shared/payments/mod.ts";
@@ -35,8 +35,9 @@ const pay = createRoute({
     "would send to POST /purchases/webhook. A form post is redirected to the app's back URL.",
   request: {
     params: OrderParams,
+    // Not `required`: with two media types, a required body would be validated as both.
     body: {
-      required: true,
+      required: false,
       content: {
         "application/json": { schema: SimulateBody },
         "application/x-www-form-urlencoded": { schema: SimulateBody },
@@ -65,6 +66,9 @@ export function registerSimulatorRoutes(app: App): void {
     const orderId = c.req.valid("param").order_id;
     const isForm = !c.req.header("content-type")?.includes("json");
     const { status } = isForm ? c.req.valid("form") : c.req.valid("json");
+    if (!status) {
+      throw validationFailed([{ path: ["status"], message: "Required" }]);
+    }
     const notification = await simulatePayment(await db(), orderId, status);
     // The same path a real notification takes: signature, inbox, provider re-read, apply.
     const delivered = await app.request(notification.path, {
