@@ -3,6 +3,7 @@ import type { App } from "../shared/http.ts";
 import { createEventsApp } from "./events/routes.ts";
 import { createHealthApp } from "./health/routes.ts";
 import { createNotificationsApp } from "./notifications/routes.ts";
+import { createPurchasesApp } from "./purchases/routes.ts";
 import { createTicketsApp } from "./tickets/routes.ts";
 
 export const FUNCTIONS: Record<string, () => App> = {
@@ -10,4 +11,5 @@ export const FUNCTIONS: Record<string, () => App> = {
   tickets: createTicketsApp,
   events: createEventsApp,
   notifications: createNotificationsApp,
+  purchases: createPurchasesApp,
 };

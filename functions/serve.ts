@@ -10,7 +10,7 @@ import { log } from "../shared/log.ts";
 import { createGateway } from "./gateway.ts";
 import { FUNCTIONS } from "./registry.ts";
 import { printBanner } from "./_dev/banner.ts";
-import { startMailLoop } from "./_dev/mail_loop.ts";
+import { startDevLoops } from "./_dev/loops.ts";
 
 if (import.meta.main) {
   const settings = config();
@@ -18,7 +18,6 @@ if (import.meta.main) {
   const { fresh, applied } = await prepareDatabase(sql, { seed: true });
   log.info("database ready", { fresh, applied });
   const gateway = createGateway(FUNCTIONS);
-  const mailLoop = startMailLoop(sql);
   const server = Deno.serve({
     port: settings.PORT,
     hostname: "127.0.0.1",
@@ -26,9 +25,14 @@ if (import.meta.main) {
       console.log(await printBanner(`http://127.0.0.1:${port}`, settings.SUPABASE_JWT_SECRET));
     },
   }, gateway.fetch);
+  const stopLoops = startDevLoops(
+    gateway.fetch,
+    `http://127.0.0.1:${server.addr.port}`,
+    settings.SCHEDULER_SECRET,
+  );
   const stop = async () => {
+    stopLoops();
     await server.shutdown();
-    await mailLoop.stop();
     await sql.end({ timeout: 2 });
     Deno.exit(0);
   };

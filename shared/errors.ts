@@ -57,6 +57,12 @@ export const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   // notifications
   email_not_found: 404,
   email_not_failed: 409,
+  // purchases
+  max_per_order_exceeded: 400,
+  user_limit_exceeded: 409,
+  sales_not_open: 409,
+  sales_closed: 409,
+  event_not_on_sale: 409,
 };
 
 export function statusFor(error: DomainError): ContentfulStatusCode {

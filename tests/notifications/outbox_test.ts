@@ -5,7 +5,10 @@ import { kickDispatch, setKickEnabledForTests } from "../../shared/mail/kick.ts"
 import { clearSentMail, sentMail } from "../../shared/mail/logging_transport.ts";
 import { enqueueEmail } from "../../shared/mail/outbox.ts";
 import { sleep } from "../../shared/retry.ts";
-import { startMailLoop } from "../../functions/_dev/mail_loop.ts";
+import { DEV_LOOPS, startDevLoops } from "../../functions/_dev/loops.ts";
+import { createGateway } from "../../functions/gateway.ts";
+import { FUNCTIONS } from "../../functions/registry.ts";
+import { config } from "../../shared/config.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { makeUser } from "../support/builders.ts";
 import { asPostgrestRole, pgErrorCode } from "../support/rls.ts";
@@ -98,11 +101,14 @@ dbTest("the local dev loop (deno task dev) dispatches queued mail on its own", a
   await resetOutbox(sql);
   clearSentMail();
   const [to] = await queueTestEmails(sql, 1, `loop-${crypto.randomUUID()}`);
-  const loop = startMailLoop(sql, { intervalMs: 20 });
+  const mailLoop = DEV_LOOPS.filter((loop) => loop.name === "mail-dispatch")
+    .map((loop) => ({ ...loop, everyMs: 20 }));
+  const gateway = createGateway(FUNCTIONS);
+  const stop = startDevLoops(gateway.fetch, "http://gateway", config().SCHEDULER_SECRET, mailLoop);
   try {
     for (let i = 0; i < 100 && sentMail(to).length === 0; i++) await sleep(20);
   } finally {
-    await loop.stop();
+    stop();
   }
   assert.equal(sentMail(to).length, 1);
   const [row] = await sql`select status from public.email_outbox`;

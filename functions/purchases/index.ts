@@ -1,0 +1,3 @@
+import { createPurchasesApp } from "./routes.ts";
+
+Deno.serve(createPurchasesApp().fetch);

@@ -1,0 +1,73 @@
+/**
+ * Asking the provider for refunds that were decided in a transaction (see
+ * payment_service.ts). The decision is durable first, the call comes after
+ * commit; a failed call leaves the row pending for the sweep, so money owed
+ * back is never forgotten.
+ */
+import { audit } from "../../shared/audit.ts";
+import type { Sql } from "../../shared/db.ts";
+import { errorFields, log } from "../../shared/log.ts";
+import { failureText, type PaymentProvider } from "../../shared/payments/mod.ts";
+
+interface PendingRefund {
+  id: string;
+  order_id: string;
+  provider: string;
+  provider_payment_id: string;
+}
+
+/** Requests one pending refund from the provider; true when the provider accepted it. */
+export async function requestRefund(
+  sql: Sql,
+  provider: PaymentProvider,
+  refundId: string,
+): Promise<boolean> {
+  const [refund] = await sql<PendingRefund[]>`
+    select id, order_id, provider, provider_payment_id from public.refunds
+     where id = ${refundId} and status = 'pending'`;
+  if (!refund || refund.provider !== provider.name) return false;
+  try {
+    // The refund row's id is the idempotency key: a retry never refunds twice.
+    const accepted = await provider.refundPayment(refund.provider_payment_id, refund.id);
+    await sql.begin(async (tx) => {
+      const updated = await tx`
+        update public.refunds
+           set status = 'requested', provider_refund_id = ${accepted.id || null},
+               requested_at = now(), attempts = attempts + 1, last_error = null
+         where id = ${refund.id} and status = 'pending' returning id`;
+      if (updated.length === 0) return;
+      await audit(tx, {
+        actorId: null,
+        action: "refund.requested",
+        entity: "refund",
+        entityId: refund.id,
+        data: { order_id: refund.order_id, provider_refund_id: accepted.id },
+      });
+    });
+    return true;
+  } catch (error) {
+    await sql`update public.refunds
+                 -- Backoff 30 s, 1, 2, 4 … min, capped at an hour: steady, never hammering.
+                 set attempts = attempts + 1,
+                     next_attempt_at = now() + make_interval(secs => least(3600, 30 * power(2, attempts))),
+                     last_error = ${failureText(error)}
+               where id = ${refund.id}`;
+    log.error("refund request failed; will retry", { refund_id: refund.id, ...errorFields(error) });
+    return false;
+  }
+}
+
+/** Retries refunds whose provider call failed; returns how many the provider accepted. */
+export async function retryPendingRefunds(
+  sql: Sql,
+  provider: PaymentProvider,
+  limit = 20,
+): Promise<number> {
+  const due = await sql<{ id: string }[]>`
+    select id from public.refunds
+     where status = 'pending' and next_attempt_at <= now() and provider = ${provider.name}
+     order by next_attempt_at limit ${limit}`;
+  let accepted = 0;
+  for (const { id } of due) if (await requestRefund(sql, provider, id)) accepted++;
+  return accepted;
+}

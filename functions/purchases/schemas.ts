@@ -1,0 +1,121 @@
+/** Request and response schemas of the purchases function (they are its OpenAPI). */
+import { z } from "@hono/zod-openapi";
+import { UuidParam } from "../../shared/openapi.ts";
+
+const Item = z.object({
+  ticket_type_id: z.uuid(),
+  quantity: z.number().int().min(1).max(100),
+});
+
+const AttendeeSchema = z.object({
+  ticket_type_id: z.uuid().openapi({ description: "Which of the order's types this person uses" }),
+  name: z.string().trim().min(1).max(200).optional(),
+  email: z.email().max(320).optional(),
+});
+
+export const PurchaseBody = z.object({
+  event_id: z.uuid(),
+  items: z.array(Item).min(1).max(20),
+  attendees: z.array(AttendeeSchema).max(100).optional().openapi({
+    description:
+      "Optional names on the tickets: the n-th attendee of a type goes on its n-th ticket",
+  }),
+}).superRefine((body, ctx) => {
+  const quantities = new Map<string, number>();
+  body.items.forEach((item, i) => {
+    if (quantities.has(item.ticket_type_id)) {
+      ctx.addIssue({ code: "custom", path: ["items", i, "ticket_type_id"], message: "Duplicate" });
+    }
+    quantities.set(item.ticket_type_id, item.quantity);
+  });
+  const named = new Map<string, number>();
+  body.attendees?.forEach((attendee, i) => {
+    const count = (named.get(attendee.ticket_type_id) ?? 0) + 1;
+    named.set(attendee.ticket_type_id, count);
+    if (count > (quantities.get(attendee.ticket_type_id) ?? 0)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["attendees", i, "ticket_type_id"],
+        message: "More attendees than tickets of this type",
+      });
+    }
+  });
+}).openapi("PurchaseRequest");
+
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/).openapi({
+    description: "Same key + same body → the same order; same key + another body → 409",
+    example: "b7e0f0f2-7c1e-4a53-9d8e-3c2a1f6b9d10",
+  }),
+});
+
+export const PurchaseResponse = z.object({
+  order_id: z.uuid(),
+  status: z.string().openapi({ example: "pending" }),
+  total: z.number().int().openapi({ description: "Minor units" }),
+  currency: z.string(),
+  expires_at: z.string(),
+  checkout_url: z.string().nullable(),
+}).openapi("Purchase");
+
+export const OrderParams = z.object({ order_id: UuidParam });
+
+export const OrderStatusResponse = z.object({
+  order_id: z.uuid(),
+  event_id: z.uuid(),
+  status: z.enum(["pending", "paid", "expired", "failed", "cancelled", "refunded"]),
+  total: z.number().int(),
+  currency: z.string(),
+  expires_at: z.string(),
+  checkout_url: z.string().nullable(),
+  paid_at: z.string().nullable(),
+  created_at: z.string(),
+  failure_reason: z.string().nullable(),
+  items: z.array(z.object({
+    ticket_type_id: z.uuid(),
+    name: z.string(),
+    quantity: z.number().int(),
+    unit_price: z.number().int(),
+  })),
+  tickets: z.array(z.object({
+    id: z.uuid(),
+    ticket_type_id: z.uuid(),
+    status: z.string(),
+    attendee_name: z.string().nullable(),
+    attendee_email: z.string().nullable(),
+  })),
+}).openapi("OrderStatus");
+
+export const WebhookQuery = z.object({
+  "data.id": z.string().max(64).optional(),
+  type: z.string().max(80).optional(),
+  topic: z.string().max(80).optional(),
+  id: z.string().max(64).optional(),
+});
+
+export const WebhookBody = z.looseObject({
+  id: z.union([z.number(), z.string()]).optional(),
+  type: z.string().max(80).optional(),
+  action: z.string().max(80).optional(),
+  data: z.looseObject({ id: z.union([z.string(), z.number()]).optional() }).optional(),
+}).openapi("MercadoPagoNotification");
+
+export const WebhookResponse = z.object({
+  received: z.literal(true),
+  duplicate: z.boolean(),
+  state: z.string(),
+});
+
+export const SimulateBody = z.object({ status: z.enum(["approved", "rejected", "refunded"]) });
+
+export const SimulateResponse = z.object({
+  order_id: z.uuid(),
+  payment_id: z.string(),
+  order_status: z.string(),
+});
+
+export const SweepResponse = z.object({
+  expired_orders: z.number().int(),
+  notifications_processed: z.number().int(),
+  refunds_requested: z.number().int(),
+});

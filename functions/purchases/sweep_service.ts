@@ -1,0 +1,26 @@
+/**
+ * The periodic sweep: expires pending orders past their hold (the same SQL
+ * pg_cron runs), retries failed webhook rows and refunds the provider did not
+ * accept yet. Sales never depend on it: expired holds stop counting by themselves.
+ */
+import type { Sql } from "../../shared/db.ts";
+import type { PaymentProvider } from "../../shared/payments/mod.ts";
+import { retryPendingRefunds } from "./refund_service.ts";
+import { retryDueNotifications } from "./webhook_service.ts";
+
+export interface SweepResult {
+  expired_orders: number;
+  notifications_processed: number;
+  refunds_requested: number;
+}
+
+/** One pass of the sweep; safe to run concurrently (rows are claimed or skip-locked). */
+export async function runSweep(sql: Sql, provider: PaymentProvider): Promise<SweepResult> {
+  const [{ expired }] = await sql<{ expired: number }[]>`
+    select public.sweep_expired_orders() as expired`;
+  return {
+    expired_orders: expired,
+    notifications_processed: await retryDueNotifications(sql, provider),
+    refunds_requested: await retryPendingRefunds(sql, provider),
+  };
+}

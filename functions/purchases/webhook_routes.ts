@@ -1,0 +1,90 @@
+/**
+ * Routes without a user token: Mercado Pago's webhook (signature-checked)
+ * and the sweep a scheduler calls (scheduler secret or service-role key).
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { timingSafeEqual } from "node:crypto";
+import { isServiceRoleToken } from "../../shared/auth.ts";
+import { config } from "../../shared/config.ts";
+import { db } from "../../shared/db.ts";
+import { DomainError, unauthorized } from "../../shared/errors.ts";
+import type { App } from "../../shared/http.ts";
+import { log } from "../../shared/log.ts";
+import { bearerAuth, errorResponses, jsonResponse } from "../../shared/openapi.ts";
+import { checkWebhookSignature, paymentProvider } from "../../shared/payments/mod.ts";
+import { SweepResponse, WebhookBody, WebhookQuery, WebhookResponse } from "./schemas.ts";
+import { runSweep } from "./sweep_service.ts";
+import { receiveNotification } from "./webhook_service.ts";
+
+const webhook = createRoute({
+  method: "post",
+  path: "/webhook",
+  tags: ["purchases"],
+  summary: "Mercado Pago payment notification (x-signature checked)",
+  description: "Stored in the inbox once per notification, then the payment is re-read from " +
+    "Mercado Pago and applied. Answers 200 even when processing must be retried later.",
+  request: {
+    query: WebhookQuery,
+    body: { required: false, content: { "application/json": { schema: WebhookBody } } },
+  },
+  responses: {
+    200: jsonResponse(WebhookResponse, "Stored (and processed, or left for a retry)"),
+    ...errorResponses(400, 401, 413),
+  },
+});
+
+const sweep = createRoute({
+  method: "post",
+  path: "/sweep",
+  tags: ["purchases"],
+  summary: "Expire old holds, retry failed notifications and refunds (scheduler)",
+  description: "Authenticated with the `x-scheduler-secret` header (SCHEDULER_SECRET) or the " +
+    "service-role key as bearer token.",
+  security: bearerAuth,
+  responses: {
+    200: jsonResponse(SweepResponse, "What this pass did"),
+    ...errorResponses(401),
+  },
+});
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function registerWebhookRoutes(app: App): void {
+  app.openapi(webhook, async (c) => {
+    const query = c.req.valid("query");
+    const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
+    const dataId = query["data.id"] ??
+      (body.data?.id === undefined ? query.id : String(body.data.id));
+    const requestId = c.req.header("x-request-id");
+    const failure = await checkWebhookSignature(
+      { xSignature: c.req.header("x-signature"), xRequestId: requestId, dataId },
+      config().MERCADOPAGO_WEBHOOK_SECRET,
+    );
+    if (failure) {
+      log.warn("webhook signature refused", { reason: failure, request_id: requestId });
+      throw new DomainError("invalid_signature", "The notification signature is not valid", {
+        reason: failure,
+      });
+    }
+    const topic = body.type ?? query.type ?? query.topic ?? "unknown";
+    const result = await receiveNotification(await db(), paymentProvider(), {
+      notificationKey: String(body.id ?? `${topic}:${dataId ?? ""}:${requestId ?? ""}`),
+      topic,
+      resourceId: dataId,
+      requestId,
+      payload: { query, body },
+    });
+    return c.json({ received: true as const, ...result }, 200);
+  });
+  app.openapi(sweep, async (c) => {
+    const authorized = sameSecret(c.req.header("x-scheduler-secret"), config().SCHEDULER_SECRET) ||
+      await isServiceRoleToken(c.req.header("authorization"));
+    if (!authorized) throw unauthorized("A scheduler secret or service-role key is required");
+    return c.json(await runSweep(await db(), paymentProvider()), 200);
+  });
+}

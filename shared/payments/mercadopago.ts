@@ -1,0 +1,121 @@
+/**
+ * Mercado Pago Checkout Pro through the official `mercadopago` SDK.
+ *
+ * A client is built per call: the SDK merges each call's requestOptions into
+ * the shared config object, so a reused client would carry one call's
+ * idempotency key into the next. The API base URL is the SDK's static
+ * AppConfig.BASE_URL, set from MERCADOPAGO_BASE_URL (tests point it at a fake).
+ */
+import { MercadoPagoConfig, Payment, PaymentRefund, Preference as MpPreference } from "mercadopago";
+import { AppConfig } from "mercadopago/dist/utils/config/index.js";
+import { config } from "../config.ts";
+import {
+  assertValidPaymentId,
+  normaliseStatus,
+  type PaymentProvider,
+  type Preference,
+  type PreferenceRequest,
+  type ProviderPayment,
+  type ProviderRefund,
+  providerUnavailable,
+  toDecimal,
+  toMinor,
+} from "./provider.ts";
+
+const DEFAULT_BASE_URL = "https://api.mercadopago.com";
+// A buyer waits on createPreference while holding tickets, and Mercado Pago waits
+// 22 s for our webhook answer: every call is bounded well below both.
+const TIMEOUT_MS = 5000;
+// One quick retry for a 5xx/429 blip; the SDK's default (3 retries, up to 30 s) is too slow here.
+const RETRY = { maxRetries: 1, initialDelay: 200, maxDelay: 1000 };
+
+function sdkConfig(accessToken: string, idempotencyKey?: string): MercadoPagoConfig {
+  (AppConfig as { BASE_URL: string }).BASE_URL =
+    config().MERCADOPAGO_BASE_URL?.replace(/\/$/, "") ??
+      DEFAULT_BASE_URL;
+  return new MercadoPagoConfig({
+    accessToken,
+    options: { timeout: TIMEOUT_MS, ...RETRY, ...(idempotencyKey ? { idempotencyKey } : {}) },
+  });
+}
+
+async function call<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw providerUnavailable(error);
+  }
+}
+
+export function createMercadoPagoProvider(accessToken: string): PaymentProvider {
+  return {
+    name: "mercadopago",
+    createPreference: (request) => call(() => createPreference(accessToken, request)),
+    async getPayment(paymentId) {
+      assertValidPaymentId(paymentId);
+      const payment = await call(() => new Payment(sdkConfig(accessToken)).get({ id: paymentId }));
+      return toProviderPayment(payment);
+    },
+    async refundPayment(paymentId, idempotencyKey): Promise<ProviderRefund> {
+      assertValidPaymentId(paymentId);
+      const refund = await call(() =>
+        new PaymentRefund(sdkConfig(accessToken, idempotencyKey)).total({ payment_id: paymentId })
+      );
+      return { id: String(refund.id ?? ""), status: String(refund.status ?? "approved") };
+    },
+  };
+}
+
+async function createPreference(token: string, request: PreferenceRequest): Promise<Preference> {
+  const { PUBLIC_APP_URL, functionsBaseUrl } = config();
+  const backUrl = (result: string) =>
+    `${PUBLIC_APP_URL.replace(/\/$/, "")}/orders/${request.orderId}?result=${result}`;
+  // The order id as idempotency key: a retried create returns the same preference.
+  const preference = await new MpPreference(sdkConfig(token, `preference-${request.orderId}`))
+    .create({
+      body: {
+        items: request.items.map((item) => ({
+          id: item.id,
+          title: item.title,
+          quantity: item.quantity,
+          unit_price: toDecimal(item.unitPrice),
+          currency_id: request.currency,
+        })),
+        payer: request.payerEmail ? { email: request.payerEmail } : undefined,
+        external_reference: request.orderId,
+        notification_url: `${functionsBaseUrl}/purchases/webhook`,
+        back_urls: {
+          success: backUrl("success"),
+          failure: backUrl("failure"),
+          pending: backUrl("pending"),
+        },
+        // Mercado Pago only redirects automatically to https back URLs.
+        ...(PUBLIC_APP_URL.startsWith("https://") ? { auto_return: "approved" } : {}),
+        expires: true,
+        expiration_date_to: request.expiresAt.toISOString(),
+      },
+    });
+  if (!preference.id || !preference.init_point) {
+    throw new Error("the preference has no id or init_point");
+  }
+  return { id: preference.id, checkoutUrl: preference.init_point };
+}
+
+interface SdkPayment {
+  id?: number | string;
+  status?: string;
+  external_reference?: string;
+  transaction_amount?: number;
+  currency_id?: string;
+}
+
+function toProviderPayment(payment: SdkPayment): ProviderPayment {
+  return {
+    id: String(payment.id ?? ""),
+    status: normaliseStatus(payment.status),
+    rawStatus: payment.status ?? "unknown",
+    externalReference: payment.external_reference || undefined,
+    amount: toMinor(payment.transaction_amount),
+    currency: payment.currency_id ?? "",
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * A fake Mercado Pago API on 127.0.0.1 (port 0) that the real `mercadopago`
+ * SDK talks to through MERCADOPAGO_BASE_URL: Checkout Pro preferences,
+ * payments and refunds, with programmable failures and delays.
+ */
+
+export type FakeRoute = "preferences" | "payments" | "refunds";
+
+export interface FakePayment {
+  id: number;
+  status: string;
+  status_detail?: string;
+  external_reference: string;
+  transaction_amount: number;
+  currency_id: string;
+}
+
+export interface FakeRefund {
+  id: number;
+  payment_id: number;
+  idempotency_key: string | null;
+}
+
+export interface FakePreference {
+  id: string;
+  init_point: string;
+  idempotency_key: string | null;
+  // The SDK's request body, as sent.
+  // deno-lint-ignore no-explicit-any
+  body: any;
+}
+
+export interface FakeMercadoPago {
+  url: string;
+  preferences: FakePreference[];
+  refunds: FakeRefund[];
+  requests: Array<{ method: string; path: string }>;
+  /** Adds a payment the API will report; returns its id. */
+  addPayment(payment: Omit<FakePayment, "id"> & { id?: number }): number;
+  setPaymentStatus(id: number, status: string): void;
+  payment(id: number): FakePayment | undefined;
+  /** The next `times` calls to `route` answer `status` (default: every call until cleared). */
+  fail(route: FakeRoute, status: number, times?: number): void;
+  /** Every call to `route` waits `ms` first. */
+  delay(route: FakeRoute, ms: number): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+let nextId = 5_000_000_001;
+
+export function startFakeMercadoPago(): FakeMercadoPago {
+  const payments = new Map<number, FakePayment>();
+  const failures = new Map<FakeRoute, { status: number; times: number }>();
+  const delays = new Map<FakeRoute, number>();
+  const preferences: FakePreference[] = [];
+  const refunds: FakeRefund[] = [];
+  const requests: Array<{ method: string; path: string }> = [];
+
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handle);
+  const url = `http://127.0.0.1:${server.addr.port}`;
+
+  async function handle(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    requests.push({ method: request.method, path });
+    if (!/^Bearer \S+$/.test(request.headers.get("authorization") ?? "")) {
+      return Response.json({ message: "unauthorized", status: 401 }, { status: 401 });
+    }
+    const route = routeOf(request.method, path);
+    if (!route) return Response.json({ message: "not found", status: 404 }, { status: 404 });
+    const wait = delays.get(route.name);
+    if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+    const failure = failures.get(route.name);
+    if (failure && failure.times > 0) {
+      failure.times--;
+      return Response.json({ message: "fake failure", status: failure.status }, {
+        status: failure.status,
+      });
+    }
+    const key = request.headers.get("x-idempotency-key");
+    const body = request.method === "POST" ? await request.json().catch(() => ({})) : undefined;
+    return route.answer(key, body);
+  }
+
+  function routeOf(method: string, path: string) {
+    if (method === "POST" && /^\/checkout\/preferences\/?$/.test(path)) {
+      return { name: "preferences" as const, answer: createPreference };
+    }
+    const payment = path.match(/^\/v1\/payments\/([^/]+)$/);
+    if (method === "GET" && payment) {
+      return { name: "payments" as const, answer: () => getPayment(payment[1]) };
+    }
+    const refund = path.match(/^\/v1\/payments\/([^/]+)\/refunds$/);
+    if (method === "POST" && refund) {
+      return {
+        name: "refunds" as const,
+        answer: (key: string | null) => createRefund(refund[1], key),
+      };
+    }
+    return undefined;
+  }
+
+  // deno-lint-ignore no-explicit-any
+  function createPreference(key: string | null, body: any): Response {
+    const existing = key ? preferences.find((p) => p.idempotency_key === key) : undefined;
+    if (existing) return Response.json(existing, { status: 201 });
+    const id = `pref-${nextId++}`;
+    const preference = {
+      id,
+      init_point: `https://www.mercadopago.test/checkout?pref_id=${id}`,
+      idempotency_key: key,
+      body,
+    };
+    preferences.push(preference);
+    return Response.json(preference, { status: 201 });
+  }
+
+  function getPayment(id: string): Response {
+    const payment = payments.get(Number(id));
+    if (!/^\d+$/.test(id) || !payment) {
+      return Response.json({ message: "Payment not found", status: 404 }, { status: 404 });
+    }
+    return Response.json(payment);
+  }
+
+  function createRefund(id: string, key: string | null): Response {
+    const payment = payments.get(Number(id));
+    if (!payment) return Response.json({ message: "not found", status: 404 }, { status: 404 });
+    const existing = key ? refunds.find((r) => r.idempotency_key === key) : undefined;
+    if (existing) return Response.json({ ...existing, status: "approved" }, { status: 201 });
+    const refund = { id: nextId++, payment_id: payment.id, idempotency_key: key };
+    refunds.push(refund);
+    payment.status = "refunded";
+    return Response.json({ ...refund, status: "approved" }, { status: 201 });
+  }
+
+  return {
+    url,
+    preferences,
+    refunds,
+    requests,
+    addPayment(payment) {
+      const id = payment.id ?? nextId++;
+      payments.set(id, { ...payment, id });
+      return id;
+    },
+    setPaymentStatus(id, status) {
+      const payment = payments.get(id);
+      if (!payment) throw new Error(`no fake payment ${id}`);
+      payment.status = status;
+    },
+    payment: (id) => payments.get(id),
+    fail(route, status, times = Number.POSITIVE_INFINITY) {
+      failures.set(route, { status, times });
+    },
+    delay(route, ms) {
+      delays.set(route, ms);
+    },
+    reset() {
+      failures.clear();
+      delays.clear();
+    },
+    close: () => server.shutdown(),
+  };
+}
