@@ -1,7 +1,14 @@
 /** Rows and fixtures the notification tests need: paid orders with tickets, queued mail, a fake SendGrid. */
 import { resetConfigForTests } from "../../shared/config.ts";
 import type { Db, Sql } from "../../shared/db.ts";
-import { type EventRow, makeEvent, makeUser, type TestUser } from "./builders.ts";
+import {
+  type EventRow,
+  makeEvent,
+  makeOrderWithTickets,
+  makeTicketType,
+  makeUser,
+  type TestUser,
+} from "./builders.ts";
 import { type FakeSendgrid, startFakeSendgrid } from "./fake_sendgrid.ts";
 import { setupHarness } from "./harness.ts";
 
@@ -37,23 +44,16 @@ export async function makePaidOrder(sql: Db, options: PaidOrderOptions = {}): Pr
   if (options.buyerName) {
     await sql`update public.profiles set display_name = ${options.buyerName} where id = ${buyer.id}`;
   }
-  const [type] = await sql<{ id: string }[]>`
-    insert into public.ticket_types (event_id, name, price, capacity, sold)
-    values (${event.id}, 'General', 150000, 1000, ${count}) returning id`;
-  const [order] = await sql<{ id: string }[]>`
-    insert into public.orders (buyer_id, event_id, status, total, currency, expires_at,
-                               buyer_email, idempotency_key, request_hash, paid_at)
-    values (${buyer.id}, ${event.id}, 'paid', ${150000 * count}, 'ARS', now() + interval '15 min',
-            ${options.buyerEmail ?? null}, ${crypto.randomUUID()}, 'test', now())
-    returning id`;
-  await sql`insert into public.order_items (order_id, ticket_type_id, quantity, unit_price)
-            values (${order.id}, ${type.id}, ${count}, 150000)`;
-  const tickets = await sql<{ id: string }[]>`
-    insert into public.tickets (order_id, event_id, ticket_type_id, owner_id, attendee_name)
-    select ${order.id}, ${event.id}, ${type.id}, ${buyer.id}, ${options.attendeeName ?? null}
-      from generate_series(1, ${count})
-    returning id`;
-  return { orderId: order.id, event, buyer, ticketIds: tickets.map((t) => t.id) };
+  const ticketType = await makeTicketType(sql, event.id, { price: 150000, capacity: 1000 });
+  const { orderId, ticketIds } = await makeOrderWithTickets(sql, {
+    event,
+    ticketType,
+    buyer,
+    quantity: count,
+    buyerEmail: options.buyerEmail,
+    attendeeName: options.attendeeName,
+  });
+  return { orderId, event, buyer, ticketIds };
 }
 
 /** Each test owns the outbox while it runs (tests in a file run one after another). */

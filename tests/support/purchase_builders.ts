@@ -5,51 +5,19 @@
 import type { Db, Sql } from "../../shared/db.ts";
 import { withTx } from "../../shared/db.ts";
 import { config } from "../../shared/config.ts";
-import type { AppRole } from "../../shared/auth.ts";
 import { signWebhook } from "../../shared/payments/mod.ts";
 import { type LockedOrder, markOrderPaid } from "../../functions/purchases/payment_service.ts";
-import type { TestUser } from "./builders.ts";
+import {
+  makeTicketType as baseMakeTicketType,
+  type TestUser,
+  type TicketTypeOverrides,
+} from "./builders.ts";
 
-export interface TicketTypeRow {
-  id: string;
-  event_id: string;
-  name: string;
-  price: number;
-  capacity: number;
-  sold: number;
-  max_per_order: number;
-}
+export type { TicketTypeOverrides, TicketTypeRow } from "./builders.ts";
 
-export interface TicketTypeOverrides {
-  name?: string;
-  price?: number;
-  capacity?: number;
-  maxPerOrder?: number;
-  isActive?: boolean;
-  /** Hours from now; negative for the past. */
-  salesStartInHours?: number;
-  salesEndInHours?: number;
-}
-
-let counter = 0;
-
-export async function makeTicketType(
-  sql: Db,
-  eventId: string,
-  overrides: TicketTypeOverrides = {},
-): Promise<TicketTypeRow> {
-  const hours = (h: number | undefined) =>
-    h === undefined ? null : new Date(Date.now() + h * 3600_000);
-  const [row] = await sql<TicketTypeRow[]>`
-    insert into public.ticket_types (event_id, name, price, capacity, max_per_order, is_active,
-                                     sales_start_at, sales_end_at)
-    values (${eventId}, ${overrides.name ?? `Type ${Date.now().toString(36)}${++counter}`},
-            ${overrides.price ?? 150_000}, ${overrides.capacity ?? 100},
-            ${overrides.maxPerOrder ?? 10}, ${overrides.isActive ?? true},
-            ${hours(overrides.salesStartInHours)}, ${hours(overrides.salesEndInHours)})
-    returning id, event_id, name, price, capacity, sold, max_per_order`;
-  return row;
-}
+/** A ticket type with the purchase tests' default price (ARS 1.500,00). */
+export const makeTicketType = (sql: Db, eventId: string, overrides: TicketTypeOverrides = {}) =>
+  baseMakeTicketType(sql, eventId, { price: 150_000, ...overrides });
 
 export interface OrderRow {
   order_id: string;
@@ -108,24 +76,7 @@ export async function expireOrder(sql: Db, orderId: string): Promise<void> {
              where order_id = ${orderId} and held_until is not null`;
 }
 
-/** Many buyers at once (one statement each table), for load tests. */
-export async function makeBuyers(sql: Db, count: number, roles: AppRole[] = ["user"]) {
-  const tag = `${Date.now().toString(36)}${++counter}`;
-  const users = Array.from({ length: count }, (_, i) => ({
-    id: crypto.randomUUID(),
-    email: `buyer-${tag}-${i}@test.crodify.local`,
-    roles: ["user", ...roles.filter((r) => r !== "user")] as AppRole[],
-  }));
-  await sql`insert into auth.users ${
-    sql(
-      users.map((u) => ({ id: u.id, email: u.email, aud: "authenticated", role: "authenticated" })),
-    )
-  }`;
-  await sql`insert into public.user_roles ${
-    sql(users.flatMap((u) => u.roles.map((role) => ({ user_id: u.id, role }))))
-  }`;
-  return users as TestUser[];
-}
+export { makeUsers as makeBuyers } from "./builders.ts";
 
 /** The request Mercado Pago would send for a payment notification, correctly signed. */
 export async function signedNotification(

@@ -1,28 +1,21 @@
 /** Builders for the door: ticket types, paid orders with their tickets, revocations. */
 import type { Db, Sql } from "../../shared/db.ts";
-import { type EventRow, makeEvent, makeUser, type TestUser } from "./builders.ts";
+import {
+  type EventRow,
+  makeEvent,
+  makeOrderWithTickets,
+  makeTicketType as baseMakeTicketType,
+  makeUser,
+  type TestUser,
+  type TicketTypeOverrides,
+  type TicketTypeRow,
+} from "./builders.ts";
 
-export interface TicketTypeRow {
-  id: string;
-  event_id: string;
-  name: string;
-  allow_reentry: boolean;
-}
+export type { TicketTypeRow };
 
-let counter = 0;
-
-export async function makeTicketType(
-  sql: Db,
-  eventId: string,
-  overrides: { allowReentry?: boolean; name?: string; capacity?: number } = {},
-): Promise<TicketTypeRow> {
-  const [row] = await sql<TicketTypeRow[]>`
-    insert into public.ticket_types (event_id, name, price, capacity, allow_reentry)
-    values (${eventId}, ${overrides.name ?? `Type ${++counter}`}, 1000,
-            ${overrides.capacity ?? 1000}, ${overrides.allowReentry ?? false})
-    returning id, event_id, name, allow_reentry`;
-  return row;
-}
+/** A ticket type for door tests: cheap and roomy, so only the door rules matter. */
+export const makeTicketType = (sql: Db, eventId: string, overrides: TicketTypeOverrides = {}) =>
+  baseMakeTicketType(sql, eventId, { price: 1000, capacity: 1000, ...overrides });
 
 /** An event whose doors are open now (it starts in an hour). */
 export const makeOpenEvent = (sql: Db) => makeEvent(sql, { startsInHours: 1, durationHours: 4 });
@@ -50,33 +43,17 @@ export async function makeTickets(sql: Db, options: TicketOptions = {}): Promise
   const event = options.event ?? await makeOpenEvent(sql);
   const type = options.ticketType ?? await makeTicketType(sql, event.id);
   const owner = options.owner ?? await makeUser(sql);
-  const count = options.count ?? 1;
-  const status = options.orderStatus ?? "paid";
-  const [order] = await sql<{ id: string }[]>`
-    insert into public.orders (buyer_id, event_id, status, total, currency, expires_at,
-                               idempotency_key, request_hash, paid_at)
-    values (${owner.id}, ${event.id}, ${status}, ${
-    1000 * count
-  }, 'ARS', now() + interval '15 minutes',
-            ${crypto.randomUUID()}, 'test', ${status === "paid" ? new Date() : null})
-    returning id`;
-  await sql`insert into public.order_items (order_id, ticket_type_id, quantity, unit_price)
-            values (${order.id}, ${type.id}, ${count}, 1000)`;
-  await sql`update public.ticket_types set sold = sold + ${count} where id = ${type.id}`;
-  const rows = await sql<{ id: string }[]>`
-    insert into public.tickets (order_id, event_id, ticket_type_id, owner_id, attendee_name,
-                                attendee_email)
-    select ${order.id}, ${event.id}, ${type.id}, ${owner.id},
-           ${options.attendeeName ?? "Ada Lovelace"}, ${owner.email}
-      from generate_series(1, ${count})
-    returning id`;
-  return rows.map(({ id }) => ({
-    id,
-    eventId: event.id,
-    orderId: order.id,
-    ticketTypeId: type.id,
-    owner,
-  }));
+  const { orderId, ticketIds } = await makeOrderWithTickets(sql, {
+    event,
+    ticketType: type,
+    buyer: owner,
+    quantity: options.count ?? 1,
+    status: options.orderStatus ?? "paid",
+    issueTickets: true,
+    attendeeName: options.attendeeName ?? "Ada Lovelace",
+    attendeeEmail: owner.email,
+  });
+  return ticketIds.map((id) => ({ id, eventId: event.id, orderId, ticketTypeId: type.id, owner }));
 }
 
 export async function makeTicket(sql: Db, options: TicketOptions = {}): Promise<TicketFixture> {
