@@ -16,24 +16,30 @@ import { deliver } from "../purchases/webhook_support.ts";
 
 const door = callers(createTicketsApp());
 
-dbTest("a paid order sends one confirmation whose QR images validate at the door", async () => {
-  const { sql, app, fake } = await purchaseEnv();
-  clearSentMail();
-  const { event, ticketType } = await eventOnSale(sql, { capacity: 10, price: 50_000 }, {
+/** A pending order for `quantity` tickets (doors open now) and its approved payment on the fake. */
+async function approvedOrder(quantity: number) {
+  const env = await purchaseEnv();
+  const { event, ticketType } = await eventOnSale(env.sql, { capacity: 10, price: 50_000 }, {
     startsInHours: 1,
   });
-  const buyer = await makeUser(sql);
-  const order = await makeOrder(sql, {
+  const buyer = await makeUser(env.sql);
+  const order = await makeOrder(env.sql, {
     buyer,
     eventId: event.id,
-    items: [{ ticketTypeId: ticketType.id, quantity: 3 }],
+    items: [{ ticketTypeId: ticketType.id, quantity }],
   });
-  const paymentId = fake.addPayment({
+  const paymentId = env.fake.addPayment({
     status: "approved",
     external_reference: order.order_id,
     transaction_amount: order.total / 100,
     currency_id: "ARS",
   });
+  return { ...env, event, buyer, order, paymentId };
+}
+
+dbTest("a paid order sends one confirmation whose QR images validate at the door", async () => {
+  const { sql, app, buyer, event, paymentId } = await approvedOrder(3);
+  clearSentMail();
   const deliveries = await Promise.all(Array.from({ length: 8 }, () => deliver(app, paymentId)));
   assert.deepEqual(new Set(deliveries.map((d) => d.status)), new Set([200]));
 
@@ -58,20 +64,7 @@ dbTest("a paid order sends one confirmation whose QR images validate at the door
 });
 
 dbTest("a refund revokes the tickets and queues one refund notice", async () => {
-  const { sql, app, fake } = await purchaseEnv();
-  const { event, ticketType } = await eventOnSale(sql, { capacity: 10, price: 50_000 });
-  const buyer = await makeUser(sql);
-  const order = await makeOrder(sql, {
-    buyer,
-    eventId: event.id,
-    items: [{ ticketTypeId: ticketType.id, quantity: 2 }],
-  });
-  const paymentId = fake.addPayment({
-    status: "approved",
-    external_reference: order.order_id,
-    transaction_amount: order.total / 100,
-    currency_id: "ARS",
-  });
+  const { sql, app, fake, buyer, order, paymentId } = await approvedOrder(2);
   assert.equal((await deliver(app, paymentId)).status, 200);
   fake.setPaymentStatus(paymentId, "refunded");
   await Promise.all(Array.from({ length: 4 }, () => deliver(app, paymentId)));
