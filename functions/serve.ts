@@ -3,7 +3,7 @@
  * migrations and the demo seed when it is new, mounts every function under
  * /functions/v1/<name>, and prints demo tokens and example requests.
  */
-import { config } from "../shared/config.ts";
+import { config, resetConfigForTests } from "../shared/config.ts";
 import { db } from "../shared/db.ts";
 import { prepareDatabase } from "../shared/db/migrate.ts";
 import { log } from "../shared/log.ts";
@@ -25,6 +25,7 @@ if (import.meta.main) {
       console.log(await printBanner(`http://127.0.0.1:${port}`, settings.SUPABASE_JWT_SECRET));
     },
   }, gateway.fetch);
+  pointFunctionsBaseUrlAt(`http://127.0.0.1:${server.addr.port}`);
   const stopLoops = startDevLoops(
     gateway.fetch,
     `http://127.0.0.1:${server.addr.port}`,
@@ -38,4 +39,15 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+}
+
+/**
+ * Links the functions hand out (the simulated checkout_url, Mercado Pago's
+ * notification_url) must reach this gateway: with PORT other than 54321, or 0,
+ * the default SUPABASE_URL would point elsewhere. An explicit FUNCTIONS_BASE_URL
+ * or SUPABASE_URL (a tunnel, say) is kept.
+ */
+function pointFunctionsBaseUrlAt(origin: string): void {
+  if (Deno.env.get("FUNCTIONS_BASE_URL") || Deno.env.get("SUPABASE_URL")) return;
+  resetConfigForTests({ FUNCTIONS_BASE_URL: `${origin}/functions/v1` });
 }

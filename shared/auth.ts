@@ -7,6 +7,7 @@
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  decodeJwt,
   decodeProtectedHeader,
   errors as joseErrors,
   type JWTPayload,
@@ -58,10 +59,13 @@ export function resetAuthForTests(): void {
 /** Verifies signature, algorithm, `exp`, `aud` and (when configured) `iss`; throws `unauthorized`. */
 export async function verifyAccessToken(
   token: string,
-  { audience = "authenticated" as string | undefined } = {},
+  // The project's legacy API keys (anon, service_role) are JWTs with no `aud` and `iss: supabase`.
+  { apiKey = false } = {},
 ): Promise<JWTPayload> {
   const { SUPABASE_JWT_SECRET, SUPABASE_JWT_ISSUER } = config();
-  const options = { audience, issuer: SUPABASE_JWT_ISSUER, clockTolerance: 30 };
+  const options = apiKey
+    ? { clockTolerance: 30 }
+    : { audience: "authenticated", issuer: SUPABASE_JWT_ISSUER, clockTolerance: 30 };
   try {
     const { alg } = decodeProtectedHeader(token);
     if (alg === "HS256") {
@@ -118,12 +122,33 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** The signed-in user, or undefined when no Authorization header was sent. A bad token is 401. */
+/**
+ * The signed-in user, or undefined when no Authorization header was sent or it
+ * carries the project's anon key. A bad token is 401.
+ */
 export async function authenticate(header: string | undefined): Promise<AuthUser | undefined> {
   const token = bearerToken(header);
   if (!header) return undefined;
   if (!token) throw unauthorized("The Authorization header must be 'Bearer <token>'");
+  if (await isAnonKey(token)) return undefined;
   return userFromClaims(await verifyAccessToken(token));
+}
+
+/**
+ * supabase-js sends the project's (legacy, JWT) anon key as the bearer while
+ * nobody is signed in: that caller is a visitor, not a bad token. The key must
+ * still verify (signature, expiry); it has no audience.
+ */
+async function isAnonKey(token: string): Promise<boolean> {
+  let role: unknown;
+  try {
+    role = decodeJwt(token).role;
+  } catch {
+    return false;
+  }
+  if (role !== "anon") return false;
+  await verifyAccessToken(token, { apiKey: true });
+  return true;
 }
 
 /** 401 unless a valid user token is sent; sets `c.var.user`. */
@@ -156,7 +181,7 @@ export async function isServiceRoleToken(header: string | undefined): Promise<bo
   const token = bearerToken(header);
   if (!token) return false;
   try {
-    const claims = await verifyAccessToken(token, { audience: undefined });
+    const claims = await verifyAccessToken(token, { apiKey: true });
     return claims.role === "service_role";
   } catch {
     return false;

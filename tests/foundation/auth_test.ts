@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { createApp } from "../../shared/http.ts";
-import { requireRole, requireUser } from "../../shared/auth.ts";
+import { isServiceRoleToken, optionalUser, requireRole, requireUser } from "../../shared/auth.ts";
 import { dbTest } from "../support/harness.ts";
-import { es256Token, hs256Token, TEST_ES256_PUBLIC_JWK } from "../support/tokens.ts";
+import {
+  anonKey,
+  es256Token,
+  hs256Token,
+  projectApiKey,
+  TEST_ES256_PUBLIC_JWK,
+} from "../support/tokens.ts";
 
 const USER_ID = "3b241101-e2bb-4255-8caf-4136c566a962";
 
@@ -11,6 +17,7 @@ function probeApp() {
   const app = createApp("probe");
   app.get("/me", requireUser, (c) => c.json({ id: c.var.user.id, roles: c.var.user.roles }));
   app.get("/admin", requireRole("admin"), (c) => c.json({ ok: true }));
+  app.get("/maybe", optionalUser, (c) => c.json({ id: c.get("user")?.id ?? null }));
   return app;
 }
 
@@ -72,3 +79,28 @@ dbTest("a valid token without the role gets 403 forbidden", async () => {
   assert.equal(status, 403);
   assert.equal(body.error.code, "forbidden");
 });
+
+dbTest(
+  "the anon key as bearer (supabase-js, nobody signed in) is a visitor, not a user",
+  async () => {
+    const key = await anonKey();
+    assert.deepEqual(await call("/maybe", key), { status: 200, body: { id: null } });
+    assert.equal((await call("/me", key)).status, 401);
+    const forged = await anonKey("another-secret-that-is-long-enough-000000");
+    assert.equal((await call("/maybe", forged)).status, 401);
+    const user = await hs256Token({ sub: USER_ID });
+    assert.deepEqual(await call("/maybe", user), { status: 200, body: { id: USER_ID } });
+  },
+);
+
+dbTest(
+  "the service-role key (no aud, iss supabase) is recognised; user and anon tokens are not",
+  async () => {
+    const bearer = (token: string) => `Bearer ${token}`;
+    assert.equal(await isServiceRoleToken(bearer(await projectApiKey("service_role"))), true);
+    assert.equal(await isServiceRoleToken(bearer(await anonKey())), false);
+    assert.equal(await isServiceRoleToken(bearer(await hs256Token({ sub: USER_ID }))), false);
+    const forged = await projectApiKey("service_role", "another-secret-that-is-long-enough-000000");
+    assert.equal(await isServiceRoleToken(bearer(forged)), false);
+  },
+);

@@ -35,3 +35,62 @@ export async function waitForLine(
     }
   }
 }
+
+/** A stream's lines, kept as they arrive. */
+export interface LineLog {
+  readonly lines: string[];
+  /** Resolves with the first line (already seen or still to come) that matches; rejects on timeout or end. */
+  waitFor(match: (line: string) => boolean, timeoutMs: number, what?: string): Promise<string>;
+  /** Resolves when the stream ends. */
+  readonly ended: Promise<void>;
+}
+
+/** Reads a process's output into an array as it arrives, so a test can both wait for and inspect it. */
+export function collectLines(stream: ReadableStream<Uint8Array>): LineLog {
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  let finished = false;
+  const wake = () => waiters.forEach((waiter) => waiter());
+  const ended = (async () => {
+    const reader = stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream())
+      .getReader();
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        lines.push(value);
+        wake();
+      }
+    } catch {
+      /* the process was killed mid-line */
+    } finally {
+      finished = true;
+      wake();
+    }
+  })();
+
+  function waitFor(match: (line: string) => boolean, timeoutMs: number, what = "a line") {
+    return new Promise<string>((resolve, reject) => {
+      let next = 0;
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        settle();
+      };
+      const check = () => {
+        for (; next < lines.length; next++) {
+          if (match(lines[next])) return done(() => resolve(lines[next]));
+        }
+        if (finished) done(() => reject(new Error(`the output ended before ${what}`)));
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no ${what} within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+      waiters.add(check);
+      check();
+    });
+  }
+
+  return { lines, waitFor, ended };
+}

@@ -30,3 +30,22 @@ export async function es256Token(claims: TokenClaims): Promise<string> {
     .setExpirationTime(expiresIn)
     .sign(es256.privateKey);
 }
+
+/**
+ * A project's legacy API key as Supabase issues it: an HS256 JWT with role
+ * `anon` or `service_role`, `iss: supabase`, no user and no audience.
+ * supabase-js is created with the anon key and sends it as the bearer token
+ * while nobody is signed in.
+ */
+export async function projectApiKey(
+  role: "anon" | "service_role",
+  secret = config().SUPABASE_JWT_SECRET,
+): Promise<string> {
+  return await new SignJWT({ iss: "supabase", ref: "local", role })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt()
+    .setExpirationTime("10y")
+    .sign(new TextEncoder().encode(secret));
+}
+
+export const anonKey = (secret?: string) => projectApiKey("anon", secret);
