@@ -27,16 +27,24 @@ export type AppEnv = {
 export type App = OpenAPIHono<AppEnv>;
 export type AppContext = Context<AppEnv>;
 
-/** Headers the Supabase client sends (per Supabase's CORS guide) plus ours. */
+/**
+ * Headers the Supabase client sends (its `@supabase/supabase-js/cors` list: a
+ * test keeps them in sync; the trace headers come with `tracePropagation`) plus ours.
+ */
 export const CORS_ALLOW_HEADERS = [
   "authorization",
   "x-client-info",
   "apikey",
   "content-type",
+  "x-retry-count",
+  "traceparent",
+  "tracestate",
+  "baggage",
   "idempotency-key",
   "x-request-id",
 ];
-const CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"];
+/** Response headers a page may read (a browser hides the others from script). */
+const CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after", "idempotent-replayed"];
 
 /** Builds the Hono app of one function, mounted under `/<name>` as Supabase routes it. */
 export function createApp(name: string): App {

@@ -1,5 +1,5 @@
 /** What the local gateway prints once it listens: where it is and how to call it. */
-import { DEMO_EVENT_ID, demoTokens } from "./demo.ts";
+import { DEMO_EVENT_ID, DEMO_USERS, demoTokens, signProjectApiKey } from "./demo.ts";
 
 export async function printBanner(origin: string, jwtSecret: string): Promise<string> {
   const tokens = await demoTokens(jwtSecret);
@@ -7,6 +7,8 @@ export async function printBanner(origin: string, jwtSecret: string): Promise<st
   return [
     "",
     `Crodify API listening on ${base}`,
+    "",
+    `Anon key (supabase-js createClient): ${await signProjectApiKey(jwtSecret, "anon")}`,
     "",
     "Demo access tokens (HS256, valid 30 days):",
     ...Object.entries(tokens).map(([who, token]) => `  ${who.padEnd(12)} ${token}`),
@@ -19,7 +21,7 @@ export async function printBanner(origin: string, jwtSecret: string): Promise<st
     `  curl ${base}/health/ready`,
     `  curl ${base}/events`,
     `  curl ${base}/events/${DEMO_EVENT_ID}`,
-    `  curl -H "Authorization: Bearer ${tokens.user}" ${base}/tickets/user/me`,
+    `  curl -H "Authorization: Bearer ${tokens.user}" ${base}/tickets/user/${DEMO_USERS.user.id}`,
     "",
   ].join("\n");
 }

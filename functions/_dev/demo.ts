@@ -36,6 +36,23 @@ export async function signHs256Token(secret: string, claims: TokenClaims): Promi
     .sign(new TextEncoder().encode(secret));
 }
 
+/**
+ * A project API key shaped like Supabase's legacy keys (HS256, `role` anon or
+ * service_role, `iss: supabase`, no user, no audience). The anon key is what
+ * a frontend passes to `createClient`; supabase-js sends it as the bearer
+ * token while nobody is signed in, so it must be signed with this secret.
+ */
+export async function signProjectApiKey(
+  secret: string,
+  role: "anon" | "service_role",
+): Promise<string> {
+  return await new SignJWT({ iss: "supabase", ref: "local", role })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt()
+    .setExpirationTime("10y")
+    .sign(new TextEncoder().encode(secret));
+}
+
 /** Long-lived tokens for the demo users, printed by the local gateway. */
 export async function demoTokens(secret: string): Promise<Record<keyof typeof DEMO_USERS, string>> {
   const sign = (who: keyof typeof DEMO_USERS, roles: AppRole[]) =>

@@ -119,6 +119,8 @@ export async function buyAndCheckIn(ctx: ScenarioContext) {
     const retried = await call(cast.buyer, "POST", "purchases", { body, headers });
     expectStatus(retried, 200, "purchase retry");
     assert.equal(retried.body.order_id, order.order_id);
+    assert.equal(retried.headers.get("idempotent-replayed"), "true");
+    assert.match(retried.headers.get("access-control-expose-headers") ?? "", /idempotent-replayed/);
   });
 
   await step("the buyer pays at the (simulated) checkout", async () => {

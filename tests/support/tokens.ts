@@ -4,7 +4,7 @@
  */
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { config } from "../../shared/config.ts";
-import { signHs256Token, type TokenClaims } from "../../functions/_dev/demo.ts";
+import { signHs256Token, signProjectApiKey, type TokenClaims } from "../../functions/_dev/demo.ts";
 
 export type { TokenClaims };
 
@@ -31,21 +31,12 @@ export async function es256Token(claims: TokenClaims): Promise<string> {
     .sign(es256.privateKey);
 }
 
-/**
- * A project's legacy API key as Supabase issues it: an HS256 JWT with role
- * `anon` or `service_role`, `iss: supabase`, no user and no audience.
- * supabase-js is created with the anon key and sends it as the bearer token
- * while nobody is signed in.
- */
-export async function projectApiKey(
+/** A project API key (anon or service_role) as Supabase issues them; see signProjectApiKey. */
+export function projectApiKey(
   role: "anon" | "service_role",
   secret = config().SUPABASE_JWT_SECRET,
 ): Promise<string> {
-  return await new SignJWT({ iss: "supabase", ref: "local", role })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuedAt()
-    .setExpirationTime("10y")
-    .sign(new TextEncoder().encode(secret));
+  return signProjectApiKey(secret, role);
 }
 
 export const anonKey = (secret?: string) => projectApiKey("anon", secret);
