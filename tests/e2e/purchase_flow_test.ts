@@ -20,6 +20,7 @@ import {
   supabaseJsClient,
 } from "./clients.ts";
 import { buyAndCheckIn, type Cast } from "./scenario.ts";
+import { callTheOtherEndpoints } from "./more_endpoints.ts";
 
 const APP_ORIGIN = "http://localhost:5173";
 const MAIL_MSG = "email (logging transport, not sent)";
@@ -39,6 +40,12 @@ async function castFor(secret: string): Promise<Cast> {
   };
 }
 
+/** t.step that stops the caller when the step failed: later steps need what it made. */
+const stepper =
+  (t: Deno.TestContext) => async (name: string, fn: (s: Deno.TestContext) => Promise<void>) => {
+    if (!(await t.step(name, fn))) throw new Error(`step failed: ${name}`);
+  };
+
 dbTest("a buyer's journey through supabase-js and through fetch with CORS preflight", async (t) => {
   // This run's own JWT secret: the tokens below only work if the subprocess really uses it.
   const secret = `e2e-${crypto.randomUUID()}-${crypto.randomUUID()}`;
@@ -47,44 +54,41 @@ dbTest("a buyer's journey through supabase-js and through fetch with CORS prefli
     startTimeoutMs: 45_000,
   });
   try {
+    // The key the gateway prints for createClient, as a developer would copy it.
+    const keyLine = await gateway.stdout.waitFor(
+      (l) => l.startsWith("Anon key"),
+      5_000,
+      "anon key",
+    );
     const context: FrontendContext = {
       gateway: gateway.origin,
       appOrigin: APP_ORIGIN,
-      // The key the gateway prints for createClient, as a developer would copy it.
-      anonKey: (await gateway.stdout.waitFor(
-        (l) => l.startsWith("Anon key"),
-        5_000,
-        "the anon key",
-      ))
-        .split(": ").pop()!,
+      anonKey: keyLine.split(": ").pop()!,
     };
     const cast = await castFor(secret);
-    const run = async (client: ApiClient) =>
-      await t.step(`through ${client.name}`, async (s) => {
-        await buyAndCheckIn({
-          client,
-          cast,
-          functionsBase: `${gateway.origin}/functions/v1`,
-          waitForMail: (match, timeoutMs) =>
-            gateway.waitForRecord((r) => r.msg === MAIL_MSG && match(r), timeoutMs),
-          step: async (name, fn) => {
-            // A failed step must stop the journey: later steps need what it made.
-            if (!(await s.step(name, fn))) throw new Error(`step failed: ${name}`);
-          },
-        });
-        assert.equal(
-          client.counts.corsChecked,
-          client.counts.requests,
-          "every response CORS-checked",
-        );
+    const journey = (client: ApiClient, step: ReturnType<typeof stepper>) =>
+      buyAndCheckIn({
+        client,
+        cast,
+        step,
+        functionsBase: `${gateway.origin}/functions/v1`,
+        waitForMail: (match, timeoutMs) =>
+          gateway.waitForRecord((r) => r.msg === MAIL_MSG && match(r), timeoutMs),
       });
 
     const viaSupabase = supabaseJsClient(context);
-    await run(viaSupabase);
+    await stepper(t)("through supabase-js", async (s) => {
+      const bought = await journey(viaSupabase, stepper(s));
+      await callTheOtherEndpoints(viaSupabase, cast, bought, stepper(s));
+    });
+    assert.equal(viaSupabase.counts.corsChecked, viaSupabase.counts.requests);
     assert.equal(viaSupabase.counts.preflights, 0);
 
     const viaFetch = browserFetchClient(context);
-    await run(viaFetch);
+    await stepper(t)("through fetch with CORS preflight", async (s) => {
+      await journey(viaFetch, stepper(s));
+    });
+    assert.equal(viaFetch.counts.corsChecked, viaFetch.counts.requests);
     // Every call sends apikey and authorization, so none is a "simple" request.
     assert.equal(viaFetch.counts.preflights, viaFetch.counts.requests);
 
