@@ -73,17 +73,23 @@ export async function callTheOtherEndpoints(
     assert.deepEqual([stats.totals.sold, stats.totals.checked_in], [2, 2]);
   });
 
-  await step("a test email through the outbox", async () => {
+  await step("a test email through the outbox, listed as sent", async () => {
     const report = await ok(200, cast.admin, "POST", "notifications/test-email", {
       body: { to: "frontend-dev@crodify.local" },
     });
     assert.equal(report.accepted, true);
+    const sent = await ok(200, cast.admin, "GET", "notifications/outbox?status=sent&limit=50");
+    assert.ok(sent.emails.some((e: Json) => e.id === report.outbox_id));
   });
 
-  await step("an event without orders can be deleted", async () => {
+  await step("an event without orders can be cancelled and deleted", async () => {
     const draft = await ok(201, cast.admin, "POST", "events", {
-      body: { title: "Deleted at once", starts_at: isoIn(48), ends_at: isoIn(50) },
+      body: { title: "Called off", starts_at: isoIn(48), ends_at: isoIn(50) },
     });
+    const cancelled = await ok(200, cast.admin, "PUT", `events/${draft.id}`, {
+      body: { status: "cancelled" },
+    });
+    assert.equal(cancelled.status, "cancelled");
     await ok(204, cast.admin, "DELETE", `events/${draft.id}`);
     await ok(404, cast.admin, "GET", `events/${draft.id}`);
   });
