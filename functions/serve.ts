@@ -3,7 +3,7 @@
  * migrations and the demo seed when it is new, mounts every function under
  * /functions/v1/<name>, and prints demo tokens and example requests.
  */
-import { config, resetConfigForTests } from "../shared/config.ts";
+import { config, reloadConfig } from "../shared/config.ts";
 import { db } from "../shared/db.ts";
 import { prepareDatabase } from "../shared/db/migrate.ts";
 import { log } from "../shared/log.ts";
@@ -49,5 +49,5 @@ if (import.meta.main) {
  */
 function pointFunctionsBaseUrlAt(origin: string): void {
   if (Deno.env.get("FUNCTIONS_BASE_URL") || Deno.env.get("SUPABASE_URL")) return;
-  resetConfigForTests({ FUNCTIONS_BASE_URL: `${origin}/functions/v1` });
+  reloadConfig({ FUNCTIONS_BASE_URL: `${origin}/functions/v1` });
 }

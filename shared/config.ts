@@ -156,8 +156,11 @@ export function config(): Config {
   return cached;
 }
 
-/** Tests and the gateway override settings before anything reads them. */
-export function resetConfigForTests(overrides?: Record<string, string | undefined>): Config {
+/** Re-reads the environment with `overrides` on top (the local gateway, once it knows its port). */
+export function reloadConfig(overrides?: Record<string, string | undefined>): Config {
   cached = parseConfig({ ...Deno.env.toObject(), ...overrides });
   return cached;
 }
+
+/** Tests switch settings (fake providers, another database) between cases. */
+export const resetConfigForTests = reloadConfig;
