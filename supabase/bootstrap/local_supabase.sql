@@ -3,20 +3,35 @@
 -- never part of supabase/migrations/ and never run on Supabase.
 -- Function bodies match Supabase's own definitions.
 
+-- Roles are cluster-wide, so test runs bootstrapping their own databases at the
+-- same moment race on them (advisory locks are per database and cannot help):
+-- losing the race to create or alter a role is fine, the other run did it.
 do $$
 declare
   role_name text;
 begin
   foreach role_name in array array['anon', 'authenticated', 'service_role', 'supabase_auth_admin']
   loop
-    if not exists (select 1 from pg_roles where rolname = role_name) then
-      execute format('create role %I nologin', role_name);
-    end if;
+    begin
+      if not exists (select 1 from pg_roles where rolname = role_name) then
+        execute format('create role %I nologin', role_name);
+      end if;
+    exception when duplicate_object or unique_violation then
+      null;
+    end;
   end loop;
+  if not (select rolbypassrls from pg_roles where rolname = 'service_role') then
+    begin
+      alter role service_role bypassrls;
+    exception when others then
+      -- "tuple concurrently updated": a concurrent bootstrap set it first.
+      if not (select rolbypassrls from pg_roles where rolname = 'service_role') then
+        raise;
+      end if;
+    end;
+  end if;
 end
 $$;
-
-alter role service_role bypassrls;
 
 create schema if not exists auth;
 create schema if not exists extensions;

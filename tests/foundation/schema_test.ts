@@ -104,3 +104,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "concurrent bootstraps of new databases on one server all succeed (roles are shared)",
+  ignore: !Deno.env.get("DATABASE_URL"),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const postgres = (await import("postgres")).default;
+    const { ensureLocalSupabase } = await import("../../shared/db/migrate.ts");
+    const serverUrl = Deno.env.get("DATABASE_URL")!;
+    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+    const names = Array.from({ length: 4 }, (_, i) => `crodify_boot_${Date.now()}_${i}`);
+    try {
+      for (const name of names) await admin.unsafe(`create database ${name}`);
+      const outcomes = await Promise.allSettled(names.map(async (name) => {
+        const url = new URL(serverUrl);
+        url.pathname = `/${name}`;
+        const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+        try {
+          await ensureLocalSupabase(sql);
+        } finally {
+          await sql.end();
+        }
+      }));
+      assert.deepEqual(outcomes.map((o) => o.status === "rejected" ? String(o.reason) : "ok"), [
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+      ]);
+    } finally {
+      for (const name of names) await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    }
+  },
+});
