@@ -1,0 +1,214 @@
+/**
+ * `deno task bench [--smoke] [--only=door,flash,catalog,cold] [--pool=N] [--strict]`
+ *
+ * Creates a fresh database on DATABASE_URL (bootstrap + migrations), seeds what
+ * each scenario needs, starts the Upstash proxy over REDIS_URL and the gateway
+ * (each in its own process), warms up, and runs the door, the flash sale, the
+ * catalog and cold starts, each against a baseline measured in the same run.
+ * The full run writes tests/bench/results/latest.{md,json}; `--smoke` runs
+ * tiny sizes in seconds and checks only the invariants (CI runs it).
+ * Exits 1 when an invariant fails (and, with --strict, when a target is missed).
+ */
+import { FUNCTIONS } from "../../functions/registry.ts";
+import { generateKeyEntry, parseKeyring } from "../../shared/tickets/keys.ts";
+import { RespConnection } from "../support/resp.ts";
+import { type CatalogRun, runCatalog } from "./catalog.ts";
+import { coldStart } from "./cold_start.ts";
+import { createBenchDatabase, seedCatalog, seedDoor, seedFlash } from "./data.ts";
+import { type DoorRun, runDoor, warmDoor } from "./door.ts";
+import { type FlashRun, purchases, runFlash } from "./flash.ts";
+import { machine, pgbenchPath, run, startDeno } from "./procs.ts";
+import { checks, markdown, type Results, table, toJson } from "./report.ts";
+
+const FULL = {
+  door: { levels: [16, 64], scans: 4992, warm: 1000 },
+  flash: { buyers: 2000, capacity: 500, concurrency: 64, pgPerClient: 8, warm: 100 },
+  catalog: { events: 40, connections: 32, seconds: 5, warmSeconds: 1 },
+  coldRuns: 10,
+};
+const SMOKE = {
+  door: { levels: [4, 8], scans: 64, warm: 16 },
+  flash: { buyers: 40, capacity: 10, concurrency: 8, pgPerClient: 2, warm: 4 },
+  catalog: { events: 5, connections: 4, seconds: 1, warmSeconds: 1 },
+  coldRuns: 1,
+};
+const JWT_SECRET = "crodify-bench-jwt-secret-0123456789abcdef";
+const RESULTS = new URL("./results/", import.meta.url);
+
+const args = new Set(Deno.args);
+const smoke = args.has("--smoke");
+const strict = args.has("--strict");
+const optionOf = (name: string) =>
+  Deno.args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const only = new Set((optionOf("only") ?? "door,flash,catalog,cold").split(","));
+const profile = smoke ? SMOKE : FULL;
+const say = (msg: string) =>
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+async function redisVersion(url: string): Promise<string> {
+  const connection = await RespConnection.open(url);
+  try {
+    const [info] = await connection.send([["INFO", "server"]]);
+    const text = info instanceof Uint8Array ? new TextDecoder().decode(info) : String(info);
+    return /redis_version:(\S+)/.exec(text)?.[1] ?? "unknown";
+  } finally {
+    connection.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const serverUrl = Deno.env.get("DATABASE_URL") ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const redisUrl = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
+  const poolMax = optionOf("pool") ?? "10";
+  const loadBefore = machine().load_average;
+  say(`${smoke ? "smoke" : "full"} run; load average ${loadBefore.join(" ")}`);
+  const db = await createBenchDatabase(serverUrl);
+  const cleanups: (() => Promise<void>)[] = [() => db.drop()];
+  try {
+    const [{ other }] = await db.sql<{ other: number }[]>`
+      select count(*)::int as other from pg_stat_activity
+       where datname is not null and datname <> current_database() and pid <> pg_backend_pid()`;
+    const keyEntry = await generateKeyEntry("bench-1");
+    const keyring = await parseKeyring(JSON.stringify([keyEntry]));
+    say(`database ${db.name}; seeding`);
+    const d = profile.door;
+    const pools: Record<string, number> = { httpwarm: d.warm + 64 };
+    for (const level of d.levels) {
+      pools[`pg${level}`] = d.scans;
+      pools[`http${level}`] = d.scans + 2 * level + 64; // autocannon builds a request ahead per connection
+    }
+    const door = only.has("door")
+      ? await seedDoor(db.sql, pools, { scanners: 8, devices: 256, keyring, jwtSecret: JWT_SECRET })
+      : undefined;
+    const f = profile.flash;
+    const flash = only.has("flash")
+      ? await seedFlash(db.sql, {
+        buyers: f.buyers,
+        capacity: f.capacity,
+        pgHolds: f.concurrency * f.pgPerClient,
+        jwtSecret: JWT_SECRET,
+      })
+      : undefined;
+    const catalogIds = only.has("catalog") ? await seedCatalog(db.sql, profile.catalog.events) : [];
+    await db.sql`analyze`;
+
+    const proxy = await startDeno("tests/bench/proxy.ts", { REDIS_URL: redisUrl });
+    cleanups.push(() => proxy.stop());
+    const env: Record<string, string> = {
+      APP_ENV: "development",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: db.url,
+      DB_POOL_MAX: poolMax,
+      UPSTASH_REDIS_REST_URL: proxy.address,
+      UPSTASH_REDIS_REST_TOKEN: "bench-upstash-token",
+      BENCH_REDIS_PREFIX: `crodify_bench:${db.name}:`,
+      SUPABASE_JWT_SECRET: JWT_SECRET,
+      TICKET_SIGNING_KEYS: JSON.stringify([keyEntry]),
+      // No Mercado Pago token: the simulated provider creates the preference.
+      MERCADOPAGO_ACCESS_TOKEN: "",
+      SENDGRID_API_KEY: "",
+      PORT: "0",
+    };
+    const server = await startDeno("tests/bench/server.ts", env);
+    cleanups.push(() => server.stop());
+    const url = `http://127.0.0.1:${server.address}`;
+    say(`server on ${url}, proxy on ${proxy.address}`);
+
+    const doorRuns: DoorRun[] = [];
+    if (door) {
+      say("door: warm-up");
+      await warmDoor(url, door, d.warm);
+      for (const level of d.levels) {
+        say(`door: ${level} concurrent (pgbench, then the API)`);
+        doorRuns.push(await runDoor(url, db.url, door, level, d.scans / level));
+      }
+    }
+    let flashRun: FlashRun | undefined;
+    if (flash) {
+      say("flash sale: warm-up");
+      const warmBuyers = flash.buyers.slice(0, f.warm).map((b) => ({ ...b, key: `warm-${b.key}` }));
+      await purchases(url, flash.warmEventId, flash.warmTypeId, warmBuyers, Math.min(8, f.warm));
+      say(`flash sale: ${f.buyers} buyers, capacity ${f.capacity}, ${f.concurrency} at once`);
+      flashRun = await runFlash(url, db.sql, db.url, flash, {
+        concurrency: f.concurrency,
+        capacity: f.capacity,
+        pgPerClient: f.pgPerClient,
+      });
+    }
+    let catalogRun: CatalogRun | undefined;
+    if (only.has("catalog")) {
+      say("catalog");
+      catalogRun = await runCatalog(url, catalogIds, profile.catalog);
+    }
+    await server.stop();
+    const cold: Results["cold_start"] = { functions: [] };
+    if (only.has("cold")) {
+      say(`cold start: ${profile.coldRuns} runs per function`);
+      cold.floor = await coldStart("floor", "tests/bench/trivial_entry.ts", env, profile.coldRuns);
+      for (const name of Object.keys(FUNCTIONS)) {
+        cold.functions.push(
+          await coldStart(name, `functions/${name}/index.ts`, env, profile.coldRuns),
+        );
+      }
+    }
+
+    const [{ server_version }] = await db.sql<{ server_version: string }[]>`show server_version`;
+    const pgbenchVersion = (await run(pgbenchPath(), ["--version"])).stdout.trim().split(" ").at(
+      -1,
+    )!;
+    const results: Results = {
+      generated_at: new Date().toISOString(),
+      mode: smoke ? "smoke" : "full",
+      command: `deno task bench${Deno.args.length ? " " + Deno.args.join(" ") : ""}`,
+      commit: (await run("git", ["rev-parse", "--short", "HEAD"])).stdout.trim() || "unknown",
+      machine: {
+        ...machine(),
+        load_average: undefined,
+        load_before: loadBefore,
+        load_after: machine().load_average,
+        other_pg_connections: other,
+      },
+      versions: {
+        deno: Deno.version.deno,
+        postgres: server_version,
+        redis: await redisVersion(redisUrl),
+        pgbench: pgbenchVersion,
+        autocannon: "8.0.0",
+      },
+      setup: {
+        "gateway": "createGateway(FUNCTIONS) in its own process (tests/bench/server.ts)",
+        "DB_POOL_MAX": poolMax,
+        "LOG_LEVEL": "warn (no access log line per request)",
+        "Redis":
+          "Upstash REST proxy (tests/support/upstash_proxy.ts) in its own process over redis-server",
+        "payments": "simulated provider (no MERCADOPAGO_ACCESS_TOKEN)",
+        "load generator":
+          "autocannon (npm) in the driver process; pgbench -M prepared for the database",
+      },
+      door: doorRuns,
+      flash: flashRun,
+      catalog: catalogRun,
+      cold_start: cold,
+      checks: [],
+    };
+    results.checks = checks(results);
+    console.log(table(results));
+    const failed = results.checks.filter((c) => !c.pass);
+    for (const c of failed) {
+      console.log(`${c.kind} FAILED: ${c.name}: ${c.value} (expected ${c.expected})`);
+    }
+    if (!smoke) {
+      await Deno.mkdir(RESULTS, { recursive: true });
+      await Deno.writeTextFile(new URL("latest.json", RESULTS), toJson(results));
+      await Deno.writeTextFile(new URL("latest.md", RESULTS), markdown(results));
+      say("wrote tests/bench/results/latest.md and latest.json");
+    }
+    const broken = failed.filter((c) => c.kind === "invariant" || strict);
+    say(broken.length ? `${broken.length} check(s) failed` : "all invariants hold");
+    return broken.length ? 1 : 0;
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => say(`cleanup: ${e}`));
+  }
+}
+
+if (import.meta.main) Deno.exit(await main());

@@ -1,0 +1,94 @@
+/**
+ * Door check-in: POST /tickets/validate with a distinct ticket per request
+ * (JWT, Ed25519 signature check, per-device rate limit, staff check, the SQL),
+ * against pgbench running the same `select public.checkin_ticket(…)` at the
+ * same concurrency on tickets of its own.
+ */
+import type { DoorData } from "./data.ts";
+import { type LoadResult, runLoad } from "./load.ts";
+import { type PgbenchResult, runPgbench } from "./pgbench.ts";
+
+export interface DoorRun {
+  concurrency: number;
+  scans: number;
+  api: LoadResult;
+  pgbench: PgbenchResult;
+  /** API validations/s ÷ pgbench check-ins/s. */
+  ratio: number;
+}
+
+const checkinSql = (pool: string) => `
+  select public.checkin_ticket(q.ticket_id, :event, q.scanner_id, 'entry', 'A', q.device_id,
+                               q.nonce, now())
+    from bench.door q
+   where q.pool = '${pool}' and q.n = (select nextval('bench.door_${pool}_seq'))`;
+
+/** The result of a scan ("ok", "already_redeemed", …), or the HTTP status. */
+export function scanOutcome(status: number, body: string): string {
+  if (status !== 200) return String(status);
+  return /"result":"(\w+)"/.exec(body)?.[1] ?? "unreadable";
+}
+
+function validations(
+  url: string,
+  data: DoorData,
+  pool: string,
+  connections: number,
+  amount: number,
+) {
+  const scans = data.scans[pool];
+  let next = 0;
+  return runLoad({
+    url,
+    connections,
+    amount,
+    classify: scanOutcome,
+    next: () => {
+      const scan = scans[next++ % scans.length];
+      return {
+        method: "POST",
+        path: "/functions/v1/tickets/validate",
+        headers: { authorization: `Bearer ${scan.token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          code: scan.code,
+          event_id: data.eventId,
+          gate: "A",
+          direction: "entry",
+          device_id: scan.device,
+          nonce: scan.nonce,
+        }),
+      };
+    },
+  });
+}
+
+/** Warms the path on its own pool of tickets. */
+export async function warmDoor(url: string, data: DoorData, amount: number): Promise<LoadResult> {
+  return await validations(url, data, "httpwarm", 8, amount);
+}
+
+/** pgbench then the API at `concurrency`, each on `perClient × concurrency` fresh tickets. */
+export async function runDoor(
+  url: string,
+  databaseUrl: string,
+  data: DoorData,
+  concurrency: number,
+  perClient: number,
+): Promise<DoorRun> {
+  const pgbench = await runPgbench({
+    databaseUrl,
+    statement: checkinSql(`pg${concurrency}`),
+    variables: { event: data.eventId },
+    clients: concurrency,
+    transactionsPerClient: perClient,
+  });
+  const scans = concurrency * perClient;
+  const api = await validations(url, data, `http${concurrency}`, concurrency, scans);
+  return {
+    concurrency,
+    scans,
+    api,
+    pgbench,
+    ratio: Math.round((api.rps / pgbench.tps) * 100) / 100,
+  };
+}

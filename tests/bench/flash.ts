@@ -1,0 +1,114 @@
+/**
+ * Flash sale: every buyer at once on one ticket type through POST /purchases
+ * (JWT, per-user rate limit, sold-out fast path, the reservation, the
+ * simulated Mercado Pago preference), against pgbench running the same
+ * guarded hot-row call, `select public.reserve_tickets(…)`, at the same
+ * concurrency on a type with room for all its transactions.
+ */
+import type { Sql } from "../../shared/db.ts";
+import type { Buyer, FlashData } from "./data.ts";
+import { type LoadResult, runLoad } from "./load.ts";
+import { type PgbenchResult, runPgbench } from "./pgbench.ts";
+
+export interface FlashRun {
+  concurrency: number;
+  buyers: number;
+  capacity: number;
+  api: LoadResult;
+  /** Holds taken through the API, per second, until the last one. */
+  holds_per_second: number;
+  /** What the database says afterwards. */
+  held: number;
+  orders: number;
+  pgbench: PgbenchResult;
+  pgbench_held: number;
+  ratio: number;
+}
+
+const reserveSql = `
+  select public.reserve_tickets(q.buyer_id, q.email, :event, :items::jsonb, '[]'::jsonb,
+                                q.idempotency_key, 'pgbench', 15)
+    from bench.flash q
+   where q.n = (select nextval('bench.flash_seq'))`;
+
+/** "hold" for a 201, the error code otherwise (e.g. "409 sold_out"). */
+export function purchaseOutcome(status: number, body: string): string {
+  if (status === 201) return "hold";
+  return `${status} ${/"code":"(\w+)"/.exec(body)?.[1] ?? ""}`.trim();
+}
+
+export function purchases(
+  url: string,
+  eventId: string,
+  typeId: string,
+  buyers: Buyer[],
+  connections: number,
+) {
+  let next = 0;
+  const body = JSON.stringify({
+    event_id: eventId,
+    items: [{ ticket_type_id: typeId, quantity: 1 }],
+  });
+  return runLoad({
+    url,
+    connections,
+    amount: buyers.length,
+    classify: purchaseOutcome,
+    next: () => {
+      const buyer = buyers[next++ % buyers.length];
+      return {
+        method: "POST",
+        path: "/functions/v1/purchases",
+        headers: {
+          authorization: `Bearer ${buyer.token}`,
+          "idempotency-key": buyer.key,
+          "content-type": "application/json",
+        },
+        body,
+      };
+    },
+  }, "hold");
+}
+
+async function held(sql: Sql, typeId: string) {
+  const [row] = await sql<{ held: number; orders: number }[]>`
+    select public.ticket_type_held(${typeId}) as held,
+           (select count(*)::int from public.order_items where ticket_type_id = ${typeId}) as orders`;
+  return row;
+}
+
+export async function runFlash(
+  url: string,
+  sql: Sql,
+  databaseUrl: string,
+  data: FlashData,
+  opts: { concurrency: number; capacity: number; pgPerClient: number },
+): Promise<FlashRun> {
+  const pgbench = await runPgbench({
+    databaseUrl,
+    statement: reserveSql,
+    variables: {
+      event: data.pgEventId,
+      items: JSON.stringify([{ ticket_type_id: data.pgTypeId, quantity: 1 }]),
+    },
+    clients: opts.concurrency,
+    transactionsPerClient: opts.pgPerClient,
+  });
+  const pgHeld = await held(sql, data.pgTypeId);
+  const api = await purchases(url, data.eventId, data.typeId, data.buyers, opts.concurrency);
+  const after = await held(sql, data.typeId);
+  const lastHoldSeconds = (api.marks.at(-1) ?? 0) / 1000;
+  const holdsPerSecond = lastHoldSeconds > 0 ? api.marks.length / lastHoldSeconds : 0;
+  return {
+    concurrency: opts.concurrency,
+    buyers: data.buyers.length,
+    capacity: opts.capacity,
+    api,
+    holds_per_second: Math.round(holdsPerSecond * 10) / 10,
+    held: after.held,
+    orders: after.orders,
+    pgbench,
+    pgbench_held: pgHeld.held,
+    ratio: Math.round((holdsPerSecond / pgbench.tps) * 100) / 100,
+  };
+}
