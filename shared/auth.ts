@@ -54,6 +54,35 @@ function projectJwks(): JWTVerifyGetKey | undefined {
 /** Drops the cached JWKS so tests can switch keys. */
 export function resetAuthForTests(): void {
   jwks = undefined;
+  verified = new WeakMap();
+}
+
+// Tokens that passed verification, by exact text, per configuration (a new
+// config, e.g. another secret, starts empty). Clients send the same token with
+// every request (a door scanner, thousands of times), and verifying it again —
+// HMAC or ECDSA, base64, JSON, claims — was a measurable share of a scan. A hit
+// is the very bytes that verified; `exp` is still checked on every use.
+const VERIFIED_MAX = 10_000;
+const CLOCK_TOLERANCE_SECONDS = 30;
+let verified = new WeakMap<object, Map<string, JWTPayload>>();
+
+function verifiedTokens(): Map<string, JWTPayload> {
+  const settings = config();
+  let tokens = verified.get(settings);
+  if (!tokens) verified.set(settings, tokens = new Map());
+  return tokens;
+}
+
+function stillValid(payload: JWTPayload): boolean {
+  return typeof payload.exp === "number" &&
+    payload.exp + CLOCK_TOLERANCE_SECONDS > Date.now() / 1000;
+}
+
+function remember(tokens: Map<string, JWTPayload>, key: string, payload: JWTPayload) {
+  // Only tokens that expire: one without `exp` would stay valid here forever.
+  if (!stillValid(payload)) return;
+  if (tokens.size >= VERIFIED_MAX) tokens.delete(tokens.keys().next().value!);
+  tokens.set(key, payload);
 }
 
 /** Verifies signature, algorithm, `exp`, `aud` and (when configured) `iss`; throws `unauthorized`. */
@@ -62,10 +91,23 @@ export async function verifyAccessToken(
   // The project's legacy API keys (anon, service_role) are JWTs with no `aud` and `iss: supabase`.
   { apiKey = false } = {},
 ): Promise<JWTPayload> {
+  const tokens = verifiedTokens();
+  const key = `${apiKey ? "api-key" : "user"} ${token}`;
+  const known = tokens.get(key);
+  if (known && stillValid(known)) return known;
+  tokens.delete(key);
+  const payload = await verifyUncached(token, apiKey);
+  remember(tokens, key, payload);
+  return payload;
+}
+
+async function verifyUncached(token: string, apiKey: boolean): Promise<JWTPayload> {
   const { SUPABASE_JWT_SECRET, SUPABASE_JWT_ISSUER } = config();
-  const options = apiKey
-    ? { clockTolerance: 30 }
-    : { audience: "authenticated", issuer: SUPABASE_JWT_ISSUER, clockTolerance: 30 };
+  const options = apiKey ? { clockTolerance: CLOCK_TOLERANCE_SECONDS } : {
+    audience: "authenticated",
+    issuer: SUPABASE_JWT_ISSUER,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+  };
   try {
     const { alg } = decodeProtectedHeader(token);
     if (alg === "HS256") {

@@ -3,10 +3,12 @@
  * then one call to public.checkin_ticket, which checks the ticket in or
  * records why not, atomically, and answers a retried nonce from the log.
  */
+import type { AuthUser } from "../../shared/auth.ts";
 import type { Db } from "../../shared/db.ts";
-import { DomainError } from "../../shared/errors.ts";
+import { DomainError, forbidden } from "../../shared/errors.ts";
 import { log } from "../../shared/log.ts";
 import { verifyTicketCode } from "../../shared/tickets/codes.ts";
+import { doorEventFor } from "./access.ts";
 
 export const REASON_CODES = [
   "ok",
@@ -92,6 +94,39 @@ export async function checkIn(sql: Db, scan: Scan): Promise<ScanAnswer> {
       ${scan.offline ?? false}) as answer`;
   assertSameScan(answer, verified.ticketId, scan);
   return answer;
+}
+
+/**
+ * The online door in one database round trip: the caller's right to scan for
+ * the event (admin, or its scanner/coordinator), the event's existence and the
+ * check-in, in one statement, with doorEventFor's answers (403, then 404).
+ * A forged code writes nothing and still answers 403/404 first.
+ */
+export async function checkInAtDoor(sql: Db, user: AuthUser, scan: Scan): Promise<ScanAnswer> {
+  const verified = await verifyTicketCode(scan.code);
+  if (!verified) {
+    await doorEventFor(sql, user, scan.eventId);
+    log.info("ticket code rejected", { event_id: scan.eventId, scanner_id: scan.scannerId });
+    return unsignedAnswer(scan);
+  }
+  // CASE evaluates the (volatile) check-in only when the caller may scan and the event exists.
+  const [row] = await sql<{ allowed: boolean; found: boolean; answer: ScanAnswer | null }[]>`
+    select ${user.isAdmin}::boolean or s.role is not null as allowed,
+           e.id is not null as found,
+           case when e.id is not null and (${user.isAdmin}::boolean or s.role is not null)
+                then public.checkin_ticket(
+                  ${verified.ticketId}, ${scan.eventId}, ${scan.scannerId}, ${scan.direction},
+                  ${scan.gate ?? null}, ${scan.deviceId ?? null}, ${scan.nonce ?? null},
+                  ${scan.at}, ${scan.offline ?? false})
+           end as answer
+      from (select ${scan.eventId}::uuid as id) p
+      left join public.events e on e.id = p.id
+      -- DOOR_ROLES: scanner and coordinator, every staff role there is.
+      left join public.event_staff s on s.event_id = p.id and s.user_id = ${user.id}`;
+  if (!row.allowed) throw forbidden();
+  if (!row.found || !row.answer) throw new DomainError("event_not_found", "No such event");
+  assertSameScan(row.answer, verified.ticketId, scan);
+  return row.answer;
 }
 
 // A nonce names one scan: reusing it for another ticket or event is a client bug, not a retry.

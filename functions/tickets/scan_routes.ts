@@ -14,7 +14,7 @@ import {
 } from "../../shared/openapi.ts";
 import { doorEventFor } from "./access.ts";
 import { applyOfflineBatch } from "./batch_service.ts";
-import { checkIn } from "./checkin_service.ts";
+import { checkInAtDoor } from "./checkin_service.ts";
 import { scannerSync } from "./sync_service.ts";
 import {
   BatchBody,
@@ -102,9 +102,7 @@ export function registerScanRoutes(app: App, limits: DoorLimits): void {
     const body = c.req.valid("json");
     const user = c.var.user;
     await enforce(scanLimiter, `${user.id}:${body.device_id ?? "-"}`);
-    const sql = await db();
-    await doorEventFor(sql, user, body.event_id);
-    const answer = await checkIn(sql, {
+    const answer = await checkInAtDoor(await db(), user, {
       code: body.code,
       eventId: body.event_id,
       scannerId: user.id,

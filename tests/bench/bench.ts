@@ -17,7 +17,9 @@ import { coldStart } from "./cold_start.ts";
 import { createBenchDatabase, seedCatalog, seedDoor, seedFlash } from "./data.ts";
 import { type DoorRun, runDoor, warmDoor } from "./door.ts";
 import { type FlashRun, purchases, runFlash } from "./flash.ts";
-import { machine, pgbenchPath, run, startDeno } from "./procs.ts";
+import { cpuMs, freePort, machine, pgbenchPath, run, startDeno } from "./procs.ts";
+import { aroundEachLoad, profileCpuWith } from "./load.ts";
+import { connectProfiler } from "./profile.ts";
 import { checks, markdown, type Results, table, toJson } from "./report.ts";
 
 const FULL = {
@@ -45,12 +47,15 @@ const profile = smoke ? SMOKE : FULL;
 const say = (msg: string) =>
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
-async function redisVersion(url: string): Promise<string> {
+async function redisInfo(url: string): Promise<{ version: string; pid: number }> {
   const connection = await RespConnection.open(url);
   try {
     const [info] = await connection.send([["INFO", "server"]]);
     const text = info instanceof Uint8Array ? new TextDecoder().decode(info) : String(info);
-    return /redis_version:(\S+)/.exec(text)?.[1] ?? "unknown";
+    return {
+      version: /redis_version:(\S+)/.exec(text)?.[1] ?? "unknown",
+      pid: Number(/process_id:(\d+)/.exec(text)?.[1] ?? 0),
+    };
   } finally {
     connection.close();
   }
@@ -109,9 +114,36 @@ async function main(): Promise<number> {
       SENDGRID_API_KEY: "",
       PORT: "0",
     };
-    const server = await startDeno("tests/bench/server.ts", env);
+    const inspect = args.has("--profile") ? `127.0.0.1:${freePort()}` : undefined;
+    const server = await startDeno(
+      "tests/bench/server.ts",
+      env,
+      inspect ? [`--inspect=${inspect}`] : [],
+    );
     cleanups.push(() => server.stop());
+    if (inspect) {
+      const profiler = await connectProfiler(inspect);
+      cleanups.push(() => Promise.resolve(profiler.close()));
+      aroundEachLoad({
+        before: () => profiler.start(),
+        after: async (label) => console.log(await profiler.stop(label)),
+      });
+    }
     const url = `http://127.0.0.1:${server.address}`;
+    const redis = await redisInfo(redisUrl);
+    // Where each request's CPU goes: the two cores are shared by all of these.
+    profileCpuWith(async () => {
+      const backends = await db.sql<{ pid: number }[]>`
+        select pid from pg_stat_activity
+         where datname = current_database() and application_name = 'crodify'`;
+      return {
+        server: cpuMs(server.pid),
+        postgres: backends.reduce((sum, b) => sum + cpuMs(b.pid), 0),
+        proxy: cpuMs(proxy.pid),
+        redis: cpuMs(redis.pid),
+        autocannon: cpuMs(Deno.pid),
+      };
+    });
     say(`server on ${url}, proxy on ${proxy.address}`);
 
     const doorRuns: DoorRun[] = [];
@@ -140,6 +172,7 @@ async function main(): Promise<number> {
       say("catalog");
       catalogRun = await runCatalog(url, catalogIds, profile.catalog);
     }
+    profileCpuWith(undefined);
     await server.stop();
     const cold: Results["cold_start"] = { functions: [] };
     if (only.has("cold")) {
@@ -171,7 +204,7 @@ async function main(): Promise<number> {
       versions: {
         deno: Deno.version.deno,
         postgres: server_version,
-        redis: await redisVersion(redisUrl),
+        redis: redis.version,
         pgbench: pgbenchVersion,
         autocannon: "8.0.0",
       },

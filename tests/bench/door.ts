@@ -41,6 +41,7 @@ function validations(
   return runLoad({
     url,
     connections,
+    label: "POST /tickets/validate",
     amount,
     classify: scanOutcome,
     next: () => {

@@ -52,6 +52,7 @@ export function purchases(
   return runLoad({
     url,
     connections,
+    label: "POST /purchases",
     amount: buyers.length,
     classify: purchaseOutcome,
     next: () => {

@@ -24,6 +24,10 @@ export interface LoadOptions {
   next?: () => Req;
   /** Names a response's outcome (e.g. the scan result); default: the status code. */
   classify?: (status: number, body: string) => string;
+  /** Names the run in the --profile output. */
+  label?: string;
+  /** CPU ms used so far per component (server, proxy, …), read before and after the run. */
+  cpu?: () => Promise<Record<string, number>>;
 }
 
 export interface Latency {
@@ -45,6 +49,8 @@ export interface LoadResult {
   timeouts: number;
   /** Milliseconds since the start at which each response of `markOutcome` arrived. */
   marks: number[];
+  /** CPU ms per response, by component: where the machine's two cores went. */
+  cpu_ms_per_request?: Record<string, number>;
 }
 
 interface AutocannonRequest {
@@ -70,6 +76,19 @@ interface Instance extends Promise<AutocannonResult> {
 
 type Autocannon = (opts: Record<string, unknown>) => Instance;
 const autocannon = autocannonModule as unknown as Autocannon;
+
+let cpuProbe: LoadOptions["cpu"];
+let hooks: { before(): Promise<void>; after(label: string): Promise<void> } | undefined;
+
+/** Runs `before` and `after` around every later load (the --profile sampler). */
+export function aroundEachLoad(next: typeof hooks): void {
+  hooks = next;
+}
+
+/** Every later run reads CPU use with `probe` before and after (undefined: stop). */
+export function profileCpuWith(probe: LoadOptions["cpu"]): void {
+  cpuProbe = probe;
+}
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
@@ -108,6 +127,9 @@ export async function runLoad(opts: LoadOptions, markOutcome?: string): Promise<
   const requests: AutocannonRequest[] = opts.next
     ? [{ setupRequest: (req) => ({ ...req, ...toAutocannon(opts.next!()) }), onResponse }]
     : (opts.requests ?? []).map((r) => ({ ...toAutocannon(r), onResponse }));
+  await hooks?.before();
+  const probe = opts.cpu ?? cpuProbe;
+  const cpuBefore = await probe?.();
   const started = performance.now();
   const instance = autocannon({
     url: opts.url,
@@ -123,6 +145,16 @@ export async function runLoad(opts: LoadOptions, markOutcome?: string): Promise<
   });
   const result = await instance;
   const seconds = ((last || performance.now()) - started) / 1000;
+  const cpuAfter = await probe?.();
+  await hooks?.after(`${opts.label ?? requests[0]?.path} × ${opts.connections}`);
+  const cpu = cpuBefore && cpuAfter
+    ? Object.fromEntries(
+      Object.keys(cpuAfter).map((k) => [
+        k,
+        round((cpuAfter[k] - (cpuBefore[k] ?? 0)) / Math.max(1, latencies.length)),
+      ]),
+    )
+    : undefined;
   return {
     responses: latencies.length,
     seconds: round(seconds),
@@ -133,5 +165,6 @@ export async function runLoad(opts: LoadOptions, markOutcome?: string): Promise<
     errors: result.errors,
     timeouts: result.timeouts,
     marks,
+    cpu_ms_per_request: cpu,
   };
 }

@@ -4,6 +4,7 @@
  */
 
 export interface Child {
+  pid: number;
   /** What the child printed after `listening `: a port or a URL. */
   address: string;
   /** The last lines of its output, for diagnostics. */
@@ -17,10 +18,11 @@ const ROOT = new URL("../../", import.meta.url);
 export async function startDeno(
   script: string,
   env: Record<string, string>,
+  flags: string[] = [],
   timeoutMs = 60_000,
 ): Promise<Child> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", script],
+    args: ["run", "--allow-all", ...flags, script],
     cwd: ROOT,
     env,
     stdout: "piped",
@@ -57,13 +59,20 @@ export async function startDeno(
   try {
     const address = await Promise.race([listening, failed]);
     return {
+      pid: child.pid,
       address,
       tail: () => lines.join("\n"),
       async stop() {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* already gone */ }
+        const kill = (signal: Deno.Signal) => {
+          try {
+            child.kill(signal);
+          } catch { /* already gone */ }
+        };
+        kill("SIGTERM");
+        // A child that does not exit on its own (e.g. with an inspector attached) is killed.
+        const forced = setTimeout(() => kill("SIGKILL"), 5000);
         await child.status;
+        clearTimeout(forced);
         await drained;
       },
     };
@@ -131,3 +140,17 @@ export function freePort(): number {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU time (user + system, ms) a process has used so far; 0 once it is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the command name (which may contain spaces) start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
