@@ -5,9 +5,10 @@
  * the shared config object, so a reused client would carry one call's
  * idempotency key into the next. The API base URL is the SDK's static
  * AppConfig.BASE_URL, set from MERCADOPAGO_BASE_URL (tests point it at a fake).
+ * The SDK is loaded on first use, not at boot (cold start: it is the largest
+ * module of the purchases function, and most requests never call it).
  */
-import { MercadoPagoConfig, Payment, PaymentRefund, Preference as MpPreference } from "mercadopago";
-import { AppConfig } from "mercadopago/dist/utils/config/index.js";
+import type { MercadoPagoConfig } from "mercadopago";
 import { config } from "../config.ts";
 import {
   assertValidPaymentId,
@@ -29,7 +30,13 @@ const TIMEOUT_MS = 5000;
 // One quick retry for a 5xx/429 blip; the SDK's default (3 retries, up to 30 s) is too slow here.
 const RETRY = { maxRetries: 1, initialDelay: 200, maxDelay: 1000 };
 
-function sdkConfig(accessToken: string, idempotencyKey?: string): MercadoPagoConfig {
+const sdk = () => import("mercadopago");
+
+async function sdkConfig(accessToken: string, idempotencyKey?: string): Promise<MercadoPagoConfig> {
+  const [{ MercadoPagoConfig }, { AppConfig }] = await Promise.all([
+    sdk(),
+    import("mercadopago/dist/utils/config/index.js"),
+  ]);
   (AppConfig as { BASE_URL: string }).BASE_URL =
     config().MERCADOPAGO_BASE_URL?.replace(/\/$/, "") ??
       DEFAULT_BASE_URL;
@@ -53,14 +60,16 @@ export function createMercadoPagoProvider(accessToken: string): PaymentProvider 
     createPreference: (request) => call(() => createPreference(accessToken, request)),
     async getPayment(paymentId) {
       assertValidPaymentId(paymentId);
-      const payment = await call(() => new Payment(sdkConfig(accessToken)).get({ id: paymentId }));
+      const { Payment } = await sdk();
+      const settings = await sdkConfig(accessToken);
+      const payment = await call(() => new Payment(settings).get({ id: paymentId }));
       return toProviderPayment(payment);
     },
     async refundPayment(paymentId, idempotencyKey): Promise<ProviderRefund> {
       assertValidPaymentId(paymentId);
-      const refund = await call(() =>
-        new PaymentRefund(sdkConfig(accessToken, idempotencyKey)).total({ payment_id: paymentId })
-      );
+      const { PaymentRefund } = await sdk();
+      const settings = await sdkConfig(accessToken, idempotencyKey);
+      const refund = await call(() => new PaymentRefund(settings).total({ payment_id: paymentId }));
       return { id: String(refund.id ?? ""), status: String(refund.status ?? "approved") };
     },
   };
@@ -71,7 +80,9 @@ async function createPreference(token: string, request: PreferenceRequest): Prom
   const backUrl = (result: string) =>
     `${PUBLIC_APP_URL.replace(/\/$/, "")}/orders/${request.orderId}?result=${result}`;
   // The order id as idempotency key: a retried create returns the same preference.
-  const preference = await new MpPreference(sdkConfig(token, `preference-${request.orderId}`))
+  const { Preference: MpPreference } = await sdk();
+  const settings = await sdkConfig(token, `preference-${request.orderId}`);
+  const preference = await new MpPreference(settings)
     .create({
       body: {
         items: request.items.map((item) => ({

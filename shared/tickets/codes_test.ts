@@ -25,7 +25,7 @@ Deno.test("a signed code round-trips to its ticket, event and key", async () => 
 Deno.test("a ticket code fits a QR of version 10 or less at error correction M", async () => {
   const keyring = await keyringOf(await generateKeyEntry("k1"));
   const code = await signTicketCode(keyring, ref);
-  assert.equal(qrVersion(code), 7);
+  assert.equal(await qrVersion(code), 7);
   const svg = await renderQr(code, "svg");
   assert.match(svg, /^<svg /);
   const png = await renderQr(code, "png");

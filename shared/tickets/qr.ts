@@ -1,5 +1,9 @@
-/** QR images of ticket codes, rendered with `qrcode` at error correction M. */
-import QRCode from "qrcode";
+/**
+ * QR images of ticket codes, rendered with `qrcode` at error correction M.
+ * `qrcode` (and its dependencies) is loaded on first use, not at boot: most
+ * requests of the functions that import this never draw a QR (cold start).
+ */
+const qrcode = async () => (await import("qrcode")).default;
 
 export type QrFormat = "svg" | "png";
 
@@ -7,8 +11,8 @@ export type QrFormat = "svg" | "png";
 export const QR_OPTIONS = { errorCorrectionLevel: "M", margin: 2 } as const;
 
 /** The QR version `qrcode` picks for a code (a ticket code is 7). */
-export function qrVersion(code: string): number {
-  return QRCode.create(code, QR_OPTIONS).version;
+export async function qrVersion(code: string): Promise<number> {
+  return (await qrcode()).create(code, QR_OPTIONS).version;
 }
 
 /** SVG text or PNG bytes of the code's QR. */
@@ -16,6 +20,7 @@ export async function renderQr(code: string, format: "svg"): Promise<string>;
 export async function renderQr(code: string, format: "png"): Promise<Uint8Array>;
 export async function renderQr(code: string, format: QrFormat): Promise<string | Uint8Array>;
 export async function renderQr(code: string, format: QrFormat): Promise<string | Uint8Array> {
+  const QRCode = await qrcode();
   if (format === "svg") return await QRCode.toString(code, { ...QR_OPTIONS, type: "svg" });
   const png = await QRCode.toBuffer(code, { ...QR_OPTIONS, type: "png", scale: 8 });
   return new Uint8Array(png);
