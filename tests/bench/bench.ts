@@ -15,7 +15,7 @@ import { RespConnection } from "../support/resp.ts";
 import { type CatalogRun, runCatalog } from "./catalog.ts";
 import { coldStart } from "./cold_start.ts";
 import { createBenchDatabase, seedCatalog, seedDoor, seedFlash } from "./data.ts";
-import { type DoorRun, runDoor, warmDoor } from "./door.ts";
+import { type DoorRun, type PacedDoor, runDoor, runDoorPaced, warmDoor } from "./door.ts";
 import { type FlashRun, purchases, runFlash } from "./flash.ts";
 import { cpuMs, freePort, machine, pgbenchPath, run, startDeno } from "./procs.ts";
 import { aroundEachLoad, profileCpuWith } from "./load.ts";
@@ -23,15 +23,20 @@ import { connectProfiler } from "./profile.ts";
 import { checks, markdown, type Results, table, toJson } from "./report.ts";
 
 const FULL = {
-  door: { levels: [16, 64], scans: 4992, warm: 1000 },
+  door: {
+    levels: [16, 64],
+    scans: 4992,
+    warm: 1000,
+    paced: { scanners: 64, perSecond: 2, seconds: 10 },
+  },
   flash: { buyers: 2000, capacity: 500, concurrency: 64, pgPerClient: 8, warm: 100 },
   catalog: { events: 40, connections: 32, seconds: 5, warmSeconds: 1 },
   coldRuns: 10,
 };
 const SMOKE = {
-  door: { levels: [4, 8], scans: 64, warm: 16 },
+  door: { levels: [4, 8], scans: 64, warm: 16, paced: { scanners: 8, perSecond: 2, seconds: 1 } },
   flash: { buyers: 40, capacity: 10, concurrency: 8, pgPerClient: 2, warm: 4 },
-  catalog: { events: 5, connections: 4, seconds: 1, warmSeconds: 1 },
+  catalog: { events: 5, connections: 4, seconds: 1, warmSeconds: 0 },
   coldRuns: 1,
 };
 const JWT_SECRET = "crodify-bench-jwt-secret-0123456789abcdef";
@@ -77,7 +82,8 @@ async function main(): Promise<number> {
     const keyring = await parseKeyring(JSON.stringify([keyEntry]));
     say(`database ${db.name}; seeding`);
     const d = profile.door;
-    const pools: Record<string, number> = { httpwarm: d.warm + 64 };
+    const paced = d.paced.scanners * (d.paced.perSecond * d.paced.seconds + 2) + 64;
+    const pools: Record<string, number> = { httpwarm: d.warm + 64, httppaced: paced };
     for (const level of d.levels) {
       pools[`pg${level}`] = d.scans;
       pools[`http${level}`] = d.scans + 2 * level + 64; // autocannon builds a request ahead per connection
@@ -147,6 +153,7 @@ async function main(): Promise<number> {
     say(`server on ${url}, proxy on ${proxy.address}`);
 
     const doorRuns: DoorRun[] = [];
+    let doorPaced: PacedDoor | undefined;
     if (door) {
       say("door: warm-up");
       await warmDoor(url, door, d.warm);
@@ -154,6 +161,8 @@ async function main(): Promise<number> {
         say(`door: ${level} concurrent (pgbench, then the API)`);
         doorRuns.push(await runDoor(url, db.url, door, level, d.scans / level));
       }
+      say(`door: ${d.paced.scanners} scanners at ${d.paced.perSecond} scans/s each`);
+      doorPaced = await runDoorPaced(url, door, d.paced);
     }
     let flashRun: FlashRun | undefined;
     if (flash) {
@@ -219,6 +228,7 @@ async function main(): Promise<number> {
           "autocannon (npm) in the driver process; pgbench -M prepared for the database",
       },
       door: doorRuns,
+      door_paced: doorPaced,
       flash: flashRun,
       catalog: catalogRun,
       cold_start: cold,

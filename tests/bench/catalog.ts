@@ -30,7 +30,9 @@ export async function runCatalog(
   const details = eventIds.map((id) => get(`/events/${id}`));
   const load = (requests: Req[], seconds: number) =>
     runLoad({ url, connections: opts.connections, durationSeconds: seconds, requests });
-  for (const requests of [health, list, details]) await load(requests, opts.warmSeconds);
+  if (opts.warmSeconds > 0) {
+    for (const requests of [health, list, details]) await load(requests, opts.warmSeconds);
+  }
   const baselineBefore = await load(health, opts.seconds);
   const listRun = await load(list, opts.seconds);
   const detailRun = await load(details, opts.seconds);

@@ -5,7 +5,7 @@
  * same concurrency on tickets of its own.
  */
 import type { DoorData } from "./data.ts";
-import { type LoadResult, runLoad } from "./load.ts";
+import { type LoadResult, runLoad, runPaced } from "./load.ts";
 import { type PgbenchResult, runPgbench } from "./pgbench.ts";
 
 export interface DoorRun {
@@ -29,6 +29,27 @@ export function scanOutcome(status: number, body: string): string {
   return /"result":"(\w+)"/.exec(body)?.[1] ?? "unreadable";
 }
 
+function nextScan(data: DoorData, pool: string) {
+  const scans = data.scans[pool];
+  let next = 0;
+  return () => {
+    const scan = scans[next++ % scans.length];
+    return {
+      method: "POST" as const,
+      path: "/functions/v1/tickets/validate",
+      headers: { authorization: `Bearer ${scan.token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        code: scan.code,
+        event_id: data.eventId,
+        gate: "A",
+        direction: "entry",
+        device_id: scan.device,
+        nonce: scan.nonce,
+      }),
+    };
+  };
+}
+
 function validations(
   url: string,
   data: DoorData,
@@ -36,31 +57,48 @@ function validations(
   connections: number,
   amount: number,
 ) {
-  const scans = data.scans[pool];
-  let next = 0;
   return runLoad({
     url,
     connections,
     label: "POST /tickets/validate",
     amount,
     classify: scanOutcome,
-    next: () => {
-      const scan = scans[next++ % scans.length];
-      return {
-        method: "POST",
-        path: "/functions/v1/tickets/validate",
-        headers: { authorization: `Bearer ${scan.token}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          code: scan.code,
-          event_id: data.eventId,
-          gate: "A",
-          direction: "entry",
-          device_id: scan.device,
-          nonce: scan.nonce,
-        }),
-      };
-    },
+    next: nextScan(data, pool),
   });
+}
+
+export interface PacedDoor {
+  scanners: number;
+  scans_per_second_each: number;
+  seconds: number;
+  api: LoadResult;
+}
+
+/**
+ * Door latency at a door's pace: `scanners` scanners, each validating
+ * `perSecond` codes a second (phase-shifted), on the `httppaced` pool. A closed
+ * loop at saturation only measures its own queue (p50 ≈ scanners ÷ throughput).
+ */
+export async function runDoorPaced(
+  url: string,
+  data: DoorData,
+  opts: { scanners: number; perSecond: number; seconds: number },
+): Promise<PacedDoor> {
+  const api = await runPaced({
+    url,
+    clients: opts.scanners,
+    perSecond: opts.perSecond,
+    seconds: opts.seconds,
+    label: "POST /tickets/validate",
+    classify: scanOutcome,
+    next: nextScan(data, "httppaced"),
+  });
+  return {
+    scanners: opts.scanners,
+    scans_per_second_each: opts.perSecond,
+    seconds: opts.seconds,
+    api,
+  };
 }
 
 /** Warms the path on its own pool of tickets. */

@@ -106,65 +106,132 @@ export function summarize(samples: number[]): Latency {
   };
 }
 
-/** Runs one load and returns throughput, latency percentiles and outcome counts. */
-export async function runLoad(opts: LoadOptions, markOutcome?: string): Promise<LoadResult> {
-  const latencies: number[] = [];
-  const statuses: Record<string, number> = {};
-  const outcomes: Record<string, number> = {};
-  const marks: number[] = [];
-  let last = 0;
+interface Raw {
+  latencies: number[];
+  statuses: Record<string, number>;
+  outcomes: Record<string, number>;
+  marks: number[];
+  errors: number;
+  timeouts: number;
+  last: number;
+}
+
+const toAutocannon = (req: Req): AutocannonRequest => ({
+  method: req.method,
+  path: req.path,
+  headers: req.headers,
+  body: req.body,
+});
+
+/** One autocannon run; `started` is the clock the marks are taken against. */
+async function fire(
+  opts: LoadOptions & { connectionRate?: number },
+  started: number,
+  markOutcome: string | undefined,
+  raw: Raw,
+): Promise<void> {
   const onResponse = (status: number, body: string) => {
     const outcome = opts.classify ? opts.classify(status, body) : String(status);
-    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    if (outcome === markOutcome) marks.push(performance.now() - started);
+    raw.outcomes[outcome] = (raw.outcomes[outcome] ?? 0) + 1;
+    if (outcome === markOutcome) raw.marks.push(performance.now() - started);
   };
-  const toAutocannon = (req: Req): AutocannonRequest => ({
-    method: req.method,
-    path: req.path,
-    headers: req.headers,
-    body: req.body,
-  });
   const requests: AutocannonRequest[] = opts.next
     ? [{ setupRequest: (req) => ({ ...req, ...toAutocannon(opts.next!()) }), onResponse }]
     : (opts.requests ?? []).map((r) => ({ ...toAutocannon(r), onResponse }));
-  await hooks?.before();
-  const probe = opts.cpu ?? cpuProbe;
-  const cpuBefore = await probe?.();
-  const started = performance.now();
   const instance = autocannon({
     url: opts.url,
     connections: opts.connections,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.durationSeconds }),
+    ...(opts.connectionRate ? { connectionRate: opts.connectionRate } : {}),
     requests,
     timeout: 30,
   });
   instance.on("response", (_client, status, _bytes, ms) => {
-    latencies.push(ms);
-    statuses[status] = (statuses[status] ?? 0) + 1;
-    last = performance.now();
+    raw.latencies.push(ms);
+    raw.statuses[status] = (raw.statuses[status] ?? 0) + 1;
+    raw.last = performance.now();
   });
   const result = await instance;
-  const seconds = ((last || performance.now()) - started) / 1000;
-  const cpuAfter = await probe?.();
-  await hooks?.after(`${opts.label ?? requests[0]?.path} × ${opts.connections}`);
-  const cpu = cpuBefore && cpuAfter
-    ? Object.fromEntries(
-      Object.keys(cpuAfter).map((k) => [
-        k,
-        round((cpuAfter[k] - (cpuBefore[k] ?? 0)) / Math.max(1, latencies.length)),
-      ]),
-    )
-    : undefined;
-  return {
-    responses: latencies.length,
-    seconds: round(seconds),
-    rps: round(latencies.length / seconds),
-    latency_ms: summarize(latencies),
-    statuses,
-    outcomes,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    marks,
-    cpu_ms_per_request: cpu,
+  raw.errors += result.errors;
+  raw.timeouts += result.timeouts;
+}
+
+/** Runs `body` between the CPU probe and profiler hooks, and summarizes what it recorded. */
+async function measured(
+  label: string,
+  cpuOverride: LoadOptions["cpu"],
+  body: (started: number, raw: Raw) => Promise<void>,
+): Promise<LoadResult> {
+  const raw: Raw = {
+    latencies: [],
+    statuses: {},
+    outcomes: {},
+    marks: [],
+    errors: 0,
+    timeouts: 0,
+    last: 0,
   };
+  await hooks?.before();
+  const probe = cpuOverride ?? cpuProbe;
+  const cpuBefore = await probe?.();
+  const started = performance.now();
+  await body(started, raw);
+  const seconds = ((raw.last || performance.now()) - started) / 1000;
+  const cpuAfter = await probe?.();
+  await hooks?.after(label);
+  const perRequest = (k: string) =>
+    round((cpuAfter![k] - (cpuBefore![k] ?? 0)) / Math.max(1, raw.latencies.length));
+  return {
+    responses: raw.latencies.length,
+    seconds: round(seconds),
+    rps: round(raw.latencies.length / seconds),
+    latency_ms: summarize(raw.latencies),
+    statuses: raw.statuses,
+    outcomes: raw.outcomes,
+    errors: raw.errors,
+    timeouts: raw.timeouts,
+    marks: raw.marks,
+    cpu_ms_per_request: cpuBefore && cpuAfter
+      ? Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, perRequest(k)]))
+      : undefined,
+  };
+}
+
+/** Runs one closed-loop load and returns throughput, latency percentiles and outcome counts. */
+export function runLoad(opts: LoadOptions, markOutcome?: string): Promise<LoadResult> {
+  const label = `${opts.label ?? opts.requests?.[0]?.path} × ${opts.connections}`;
+  return measured(label, opts.cpu, (started, raw) => fire(opts, started, markOutcome, raw));
+}
+
+/**
+ * Paced clients: `clients` autocannon instances of one connection each, every
+ * one sending `perSecond` requests a second for `seconds`, their starts spread
+ * evenly over the first second so they do not all fire together — e.g. door
+ * scanners, each scanning at its own pace, rather than a closed loop that
+ * measures only how long the queue is.
+ */
+export function runPaced(
+  opts: Omit<LoadOptions, "connections" | "amount" | "durationSeconds"> & {
+    clients: number;
+    perSecond: number;
+    seconds: number;
+  },
+): Promise<LoadResult> {
+  const label = `${opts.label} paced, ${opts.clients} × ${opts.perSecond}/s`;
+  return measured(label, opts.cpu, async (started, raw) => {
+    await Promise.all(Array.from({ length: opts.clients }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, (1000 * i) / opts.clients));
+      await fire(
+        {
+          ...opts,
+          connections: 1,
+          amount: opts.perSecond * opts.seconds,
+          connectionRate: opts.perSecond,
+        },
+        started,
+        undefined,
+        raw,
+      );
+    }));
+  });
 }

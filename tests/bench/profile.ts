@@ -60,7 +60,9 @@ function moduleOf(url: string): string {
   if (npm) return `npm:${npm[1]}`;
   const local = /\/((?:shared|functions|tests)\/.+)$/.exec(url);
   if (local) return local[1];
-  if (url.startsWith("ext:") || url.startsWith("node:")) return url.split("/")[0] + "/" + url.split("/")[2];
+  if (url.startsWith("ext:") || url.startsWith("node:")) {
+    return url.split("/")[0] + "/" + url.split("/")[2];
+  }
   return url || "(native)";
 }
 
@@ -73,14 +75,20 @@ function summarize(label: string, profile: Profile): string {
     const dt = profile.timeDeltas[i] ?? 0;
     const frame = byId.get(id)!.callFrame;
     total += dt;
-    const mod = frame.functionName === "(idle)" ? "(idle)" : moduleOf(frame.url) || frame.functionName;
+    const mod = frame.functionName === "(idle)"
+      ? "(idle)"
+      : moduleOf(frame.url) || frame.functionName;
     byModule.set(mod, (byModule.get(mod) ?? 0) + dt);
-    const fn = `${frame.functionName || "(anonymous)"} ${moduleOf(frame.url)}:${frame.lineNumber + 1}`;
+    const fn = `${frame.functionName || "(anonymous)"} ${moduleOf(frame.url)}:${
+      frame.lineNumber + 1
+    }`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + dt);
   });
   const top = (m: Map<string, number>, n: number) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
       .map(([k, v]) => `  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`).join("\n");
   return `profile of the server during ${label} (${(total / 1e6).toFixed(1)} s sampled)\n` +
-    `by module (self time):\n${top(byModule, 15)}\nby function (self time):\n${top(byFunction, 25)}\n`;
+    `by module (self time):\n${top(byModule, 15)}\nby function (self time):\n${
+      top(byFunction, 25)
+    }\n`;
 }
