@@ -83,7 +83,11 @@ async function main(): Promise<number> {
     say(`database ${db.name}; seeding`);
     const d = profile.door;
     const paced = d.paced.scanners * (d.paced.perSecond * d.paced.seconds + 2) + 64;
-    const pools: Record<string, number> = { httpwarm: d.warm + 64, httppaced: paced };
+    const pools: Record<string, number> = {
+      httpwarm: d.warm + 64,
+      httppaced: paced,
+      pgpaced: paced * 2, // pgbench's Poisson schedule may run ahead of the mean rate
+    };
     for (const level of d.levels) {
       pools[`pg${level}`] = d.scans;
       pools[`http${level}`] = d.scans + 2 * level + 64; // autocannon builds a request ahead per connection
@@ -162,7 +166,7 @@ async function main(): Promise<number> {
         doorRuns.push(await runDoor(url, db.url, door, level, d.scans / level));
       }
       say(`door: ${d.paced.scanners} scanners at ${d.paced.perSecond} scans/s each`);
-      doorPaced = await runDoorPaced(url, door, d.paced);
+      doorPaced = await runDoorPaced(url, db.url, door, d.paced);
     }
     let flashRun: FlashRun | undefined;
     if (flash) {

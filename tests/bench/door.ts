@@ -72,6 +72,8 @@ export interface PacedDoor {
   scans_per_second_each: number;
   seconds: number;
   api: LoadResult;
+  /** pgbench at the same rate and concurrency: the database's own latency at that pace. */
+  pgbench: PgbenchResult;
 }
 
 /**
@@ -81,9 +83,18 @@ export interface PacedDoor {
  */
 export async function runDoorPaced(
   url: string,
+  databaseUrl: string,
   data: DoorData,
   opts: { scanners: number; perSecond: number; seconds: number },
 ): Promise<PacedDoor> {
+  const pgbench = await runPgbench({
+    databaseUrl,
+    statement: checkinSql("pgpaced"),
+    variables: { event: data.eventId },
+    clients: opts.scanners,
+    rate: opts.scanners * opts.perSecond,
+    seconds: opts.seconds,
+  });
   const api = await runPaced({
     url,
     clients: opts.scanners,
@@ -98,6 +109,7 @@ export async function runDoorPaced(
     scans_per_second_each: opts.perSecond,
     seconds: opts.seconds,
     api,
+    pgbench,
   };
 }
 

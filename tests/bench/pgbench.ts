@@ -12,7 +12,11 @@ export interface PgbenchOptions {
   statement: string;
   variables?: Record<string, string>;
   clients: number;
-  transactionsPerClient: number;
+  /** A fixed number of transactions per client, or … */
+  transactionsPerClient?: number;
+  /** … a paced run: `rate` transactions a second (Poisson schedule) for `seconds`. */
+  rate?: number;
+  seconds?: number;
 }
 
 export interface PgbenchResult {
@@ -35,7 +39,9 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
       "--protocol=prepared",
       `--client=${opts.clients}`,
       `--jobs=${threads}`,
-      `--transactions=${opts.transactionsPerClient}`,
+      ...(opts.rate
+        ? [`--rate=${opts.rate}`, `--time=${opts.seconds}`]
+        : [`--transactions=${opts.transactionsPerClient}`]),
       `--file=${script}`,
       "--log",
       `--log-prefix=${dir}/tx`,
@@ -46,12 +52,13 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
     const text = out.stdout + out.stderr;
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(text);
     const processed = /number of transactions actually processed: (\d+)/.exec(text);
-    const expected = opts.clients * opts.transactionsPerClient;
-    if (out.code !== 0 || !tps || Number(processed?.[1]) !== expected) {
+    const done = Number(processed?.[1]);
+    const expected = opts.rate ? done : opts.clients * opts.transactionsPerClient!;
+    if (out.code !== 0 || !tps || done !== expected || done === 0) {
       throw new Error(`pgbench failed (exit ${out.code}):\n${text}`);
     }
     return {
-      transactions: expected,
+      transactions: done,
       tps: Math.round(Number(tps[1]) * 10) / 10,
       latency_ms: summarize(await transactionTimes(dir)),
       command:

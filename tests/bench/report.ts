@@ -57,13 +57,26 @@ export function checks(r: Results): Check[] {
     );
     if (!full) continue;
     add("target", `door ${d.concurrency}: API / pgbench`, fmt(d.ratio, 2), "≥ 0.5", d.ratio >= 0.5);
-    if (d.concurrency === 64) {
+  }
+  // p99 ≤ 25 ms is judged at a door's pace: a saturated closed loop's latency is its queue.
+  const paced = r.door_paced;
+  if (paced) {
+    const ok = paced.api.outcomes.ok ?? 0;
+    const extra = others(paced.api.outcomes, ["ok"]);
+    add(
+      "invariant",
+      "door paced: every scan of a fresh ticket is ok",
+      `${ok} ok${extra.length ? `, ${extra.join(", ")}` : ""}, ${paced.api.errors} errors`,
+      `${paced.api.responses} ok`,
+      ok === paced.api.responses && ok > 0 && extra.length === 0 && paced.api.errors === 0,
+    );
+    if (full) {
       add(
         "target",
-        "door 64: p99",
-        `${d.api.latency_ms.p99} ms`,
+        `door paced: p99 with ${paced.scanners} scanners`,
+        `${paced.api.latency_ms.p99} ms`,
         "≤ 25 ms",
-        d.api.latency_ms.p99 <= 25,
+        paced.api.latency_ms.p99 <= 25,
       );
     }
   }
@@ -176,7 +189,7 @@ export function table(r: Results): string {
     rows.push([
       `door latency, ${paced.scanners} scanners × ${paced.scans_per_second_each} scans/s each`,
       `${fmt(paced.api.rps)} validations/s; ${lat(paced.api)}`,
-      "—",
+      `pgbench \`checkin_ticket\` at the same rate: ${lat(paced.pgbench)}`,
       "—",
       "p99 ≤ 25 ms",
       verdict(r.checks, "door paced:"),
