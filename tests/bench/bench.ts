@@ -199,9 +199,8 @@ async function main(): Promise<number> {
     }
 
     const [{ server_version }] = await db.sql<{ server_version: string }[]>`show server_version`;
-    const pgbenchVersion = (await run(pgbenchPath(), ["--version"])).stdout.trim().split(" ").at(
-      -1,
-    )!;
+    const pgbenchOut = (await run(pgbenchPath(), ["--version"])).stdout;
+    const pgbenchVersion = /\d+\.\d+/.exec(pgbenchOut)?.[0] ?? pgbenchOut.trim();
     const results: Results = {
       generated_at: new Date().toISOString(),
       mode: smoke ? "smoke" : "full",
