@@ -4,16 +4,7 @@
  * secret and asymmetric ones only against the JWKS, so a token signed with
  * the public key as an HMAC secret (algorithm confusion) never passes.
  */
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  errors as joseErrors,
-  type JWTPayload,
-  jwtVerify,
-  type JWTVerifyGetKey,
-} from "jose";
+import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import type { MiddlewareHandler } from "hono";
 import { config } from "./config.ts";
 import { forbidden, unauthorized } from "./errors.ts";
@@ -36,9 +27,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 let jwks: JWTVerifyGetKey | undefined;
 
+// jose loads with the first token, not at boot: preflights, health checks and
+// public reads never need it, and it is a measurable share of a cold start.
+let joseModule: Promise<typeof import("jose")> | undefined;
+const loadJose = () => joseModule ??= import("jose");
+
 /** The project's JWKS: the configured one, else Supabase's well-known endpoint (cached by jose). */
-function projectJwks(): JWTVerifyGetKey | undefined {
+async function projectJwks(): Promise<JWTVerifyGetKey | undefined> {
   if (jwks) return jwks;
+  const { createLocalJWKSet, createRemoteJWKSet } = await loadJose();
   const { SUPABASE_JWKS, SUPABASE_URL } = config();
   if (SUPABASE_JWKS) {
     jwks = createLocalJWKSet(JSON.parse(SUPABASE_JWKS));
@@ -108,6 +105,7 @@ async function verifyUncached(token: string, apiKey: boolean): Promise<JWTPayloa
     issuer: SUPABASE_JWT_ISSUER,
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
   };
+  const { decodeProtectedHeader, errors: joseErrors, jwtVerify } = await loadJose();
   try {
     const { alg } = decodeProtectedHeader(token);
     if (alg === "HS256") {
@@ -115,7 +113,7 @@ async function verifyUncached(token: string, apiKey: boolean): Promise<JWTPayloa
       const secret = new TextEncoder().encode(SUPABASE_JWT_SECRET);
       return (await jwtVerify(token, secret, { ...options, algorithms: ["HS256"] })).payload;
     }
-    const keys = projectJwks();
+    const keys = await projectJwks();
     if (!keys || !alg || !ASYMMETRIC_ALGORITHMS.includes(alg)) {
       throw unauthorized("Unsupported token algorithm");
     }
@@ -182,6 +180,7 @@ export async function authenticate(header: string | undefined): Promise<AuthUser
  * still verify (signature, expiry); it has no audience.
  */
 async function isAnonKey(token: string): Promise<boolean> {
+  const { decodeJwt } = await loadJose();
   let role: unknown;
   try {
     role = decodeJwt(token).role;

@@ -2,7 +2,7 @@
  * The database handle. postgres.js against DATABASE_URL / SUPABASE_DB_URL, or
  * against an embedded PGlite when neither is set (local dev with no setup).
  */
-import postgres from "postgres";
+import type postgres from "postgres";
 import { config } from "./config.ts";
 import { log } from "./log.ts";
 
@@ -10,22 +10,6 @@ export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 /** A handle that can run queries: the pool or an open transaction. */
 export type Db = Sql | Tx;
-
-/** Supabase's transaction pooler (Supavisor) does not support prepared statements. */
-export function isTransactionPooler(url: string): boolean {
-  return new URL(url).port === "6543";
-}
-
-export function createSql(url: string, options: { max?: number } = {}): Sql {
-  return postgres(url, {
-    max: options.max ?? config().DB_POOL_MAX,
-    prepare: !isTransactionPooler(url),
-    idle_timeout: 20,
-    connect_timeout: 5,
-    onnotice: () => {},
-    connection: { application_name: "crodify" },
-  });
-}
 
 let pool: Promise<Sql> | undefined;
 
@@ -39,6 +23,7 @@ export function db(): Promise<Sql> {
 }
 
 async function openPool(): Promise<Sql> {
+  const { createSql } = await import("./db/connect.ts");
   const url = config().databaseUrl;
   if (url) return createSql(url);
   const { startEmbeddedDatabase } = await import("./db/embedded.ts");

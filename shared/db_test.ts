@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isTransactionPooler } from "./db.ts";
+import { isTransactionPooler } from "./db/connect.ts";
 import { translateDbError } from "./db/errors.ts";
 
 Deno.test("Supabase's transaction pooler port turns prepared statements off", () => {

@@ -11,7 +11,8 @@ import { invalidateCatalog } from "./catalog_cache.ts";
 import { eventColumns, type EventJson, type EventRow, toEvent } from "./rows.ts";
 import type { CreateEventInput, UpdateEventInput } from "./schemas.ts";
 import { slugify } from "./validators.ts";
-import { kickDispatch, queueEventCancelledNotices } from "../../shared/mail/mod.ts";
+import { kickDispatch } from "../../shared/mail/kick.ts";
+import { queueEventCancelledNotices } from "../../shared/mail/producers.ts";
 
 type Status = EventJson["status"];
 

@@ -7,7 +7,7 @@
 import { audit } from "../../shared/audit.ts";
 import type { Tx } from "../../shared/db.ts";
 import type { ProviderPayment } from "../../shared/payments/mod.ts";
-import { queueOrderConfirmation, queueRefundNotice } from "../../shared/mail/mod.ts";
+import { queueOrderConfirmation, queueRefundNotice } from "../../shared/mail/producers.ts";
 
 export interface LockedOrder {
   id: string;

@@ -8,7 +8,6 @@
 import { config } from "../config.ts";
 import { db } from "../db.ts";
 import { errorFields, log } from "../log.ts";
-import { dispatchOutbox } from "./dispatcher.ts";
 
 interface EdgeRuntimeLike {
   waitUntil(promise: Promise<unknown>): void;
@@ -21,9 +20,16 @@ export function setKickEnabledForTests(enabled: boolean | undefined): void {
   enabledOverride = enabled;
 }
 
+// The dispatcher (templates, QR rendering, transports) loads with the first kick:
+// functions that queue mail should not pay for sending it at boot.
+async function defaultDispatch(): Promise<unknown> {
+  const { dispatchOutbox } = await import("./dispatcher.ts");
+  return dispatchOutbox(await db(), { maxEmails: 50 });
+}
+
 /** Call after the transaction that queued mail has committed. Never throws. */
 export function kickDispatch(
-  run: () => Promise<unknown> = async () => dispatchOutbox(await db(), { maxEmails: 50 }),
+  run: () => Promise<unknown> = defaultDispatch,
 ): Promise<void> | undefined {
   if (!(enabledOverride ?? config().APP_ENV !== "test")) return undefined;
   const work = run().then(() => {}, (error) => {

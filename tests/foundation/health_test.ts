@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHealthApp } from "../../functions/health/routes.ts";
-import { createSql, setDbForTests } from "../../shared/db.ts";
+import { setDbForTests } from "../../shared/db.ts";
+import { createSql } from "../../shared/db/connect.ts";
 import { config } from "../../shared/config.ts";
 import { resetCacheForTests } from "../../shared/cache.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";

@@ -85,7 +85,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const { startEmbeddedDatabase } = await import("../../shared/db/embedded.ts");
-    const { createSql } = await import("../../shared/db.ts");
+    const { createSql } = await import("../../shared/db/connect.ts");
     const { prepareDatabase } = await import("../../shared/db/migrate.ts");
     const embedded = await startEmbeddedDatabase(undefined);
     const sql = createSql(embedded.url, { max: 1 });

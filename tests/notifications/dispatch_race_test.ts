@@ -1,6 +1,6 @@
 /** Invariant 5 under concurrency: racing dispatchers send each queued mail exactly once. */
 import assert from "node:assert/strict";
-import { createSql } from "../../shared/db.ts";
+import { createSql } from "../../shared/db/connect.ts";
 import { CircuitBreaker } from "../../shared/circuit_breaker.ts";
 import { dispatchOutbox } from "../../shared/mail/dispatcher.ts";
 import { claimBatch } from "../../shared/mail/outbox.ts";

@@ -9,7 +9,8 @@
  */
 import postgres from "postgres";
 import { resetConfigForTests } from "../../shared/config.ts";
-import { createSql, setDbForTests, type Sql } from "../../shared/db.ts";
+import { setDbForTests, type Sql } from "../../shared/db.ts";
+import { createSql } from "../../shared/db/connect.ts";
 import { prepareDatabase } from "../../shared/db/migrate.ts";
 import { resetAuthForTests } from "../../shared/auth.ts";
 import { resetCacheForTests } from "../../shared/cache.ts";
