@@ -3,13 +3,12 @@
  * and the sweep a scheduler calls (scheduler secret or service-role key).
  */
 import { createRoute } from "@hono/zod-openapi";
-import { timingSafeEqual } from "node:crypto";
-import { isServiceRoleToken } from "../../shared/auth.ts";
 import { config } from "../../shared/config.ts";
 import { db } from "../../shared/db.ts";
-import { DomainError, unauthorized } from "../../shared/errors.ts";
+import { DomainError } from "../../shared/errors.ts";
 import type { App } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
+import { requireScheduler } from "../../shared/scheduler_auth.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../shared/openapi.ts";
 import { checkWebhookSignature, paymentProvider } from "../../shared/payments/mod.ts";
 import { SweepResponse, WebhookBody, WebhookQuery, WebhookResponse } from "./schemas.ts";
@@ -41,18 +40,12 @@ const sweep = createRoute({
   description: "Authenticated with the `x-scheduler-secret` header (SCHEDULER_SECRET) or the " +
     "service-role key as bearer token.",
   security: bearerAuth,
+  middleware: [requireScheduler] as const,
   responses: {
     200: jsonResponse(SweepResponse, "What this pass did"),
     ...errorResponses(401),
   },
 });
-
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = new TextEncoder().encode(given);
-  const b = new TextEncoder().encode(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 export function registerWebhookRoutes(app: App): void {
   app.openapi(webhook, async (c) => {
@@ -82,9 +75,6 @@ export function registerWebhookRoutes(app: App): void {
     return c.json({ received: true as const, ...result }, 200);
   });
   app.openapi(sweep, async (c) => {
-    const authorized = sameSecret(c.req.header("x-scheduler-secret"), config().SCHEDULER_SECRET) ||
-      await isServiceRoleToken(c.req.header("authorization"));
-    if (!authorized) throw unauthorized("A scheduler secret or service-role key is required");
     return c.json(await runSweep(await db(), paymentProvider()), 200);
   });
 }

@@ -7,7 +7,7 @@
 import { cache } from "../../shared/cache.ts";
 import { type Sql, withTx } from "../../shared/db.ts";
 import { errorFields, log } from "../../shared/log.ts";
-import { kickDispatch } from "../../shared/mail/mod.ts";
+import { kickDispatch } from "../../shared/mail/kick.ts";
 import { failureText, isValidPaymentId, type PaymentProvider } from "../../shared/payments/mod.ts";
 import { applyPayment, type ApplyResult } from "./payment_service.ts";
 import { requestRefund } from "./refund_service.ts";

@@ -4,7 +4,7 @@
  * Pairs whose value is missing are left out of the manifest, as documented;
  * alphanumeric data ids are signed lower-cased.
  */
-import { timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "../secure_compare.ts";
 
 /**
  * How far a signature's timestamp may be from our clock. Mercado Pago signs
@@ -67,11 +67,7 @@ export async function checkWebhookSignature(
   const { ts, v1 } = parseHeader(input.xSignature);
   if (!ts || !v1 || !/^\d{1,16}$/.test(ts) || !/^[0-9a-f]{64}$/i.test(v1)) return "malformed";
   const expected = await hmacHex(secret, buildManifest(input.dataId, input.xRequestId, ts));
-  // Constant-time: both are 64 hex characters here, so lengths never differ.
-  const same = timingSafeEqual(
-    new TextEncoder().encode(expected),
-    new TextEncoder().encode(v1.toLowerCase()),
-  );
+  const same = await timingSafeEqual(expected, v1.toLowerCase());
   if (!same) return "mismatch";
   if (Math.abs(now - tsMillis(ts)) > MAX_SKEW_SECONDS * 1000) return "stale";
   return undefined;
