@@ -10,9 +10,9 @@ import { prepareDatabase } from "../../shared/db/migrate.ts";
 import { signTicketCode } from "../../shared/tickets/codes.ts";
 import type { Keyring } from "../../shared/tickets/keys.ts";
 import { signHs256Token } from "../../functions/_dev/demo.ts";
+import { createScratchDatabase } from "../support/scratch_db.ts";
 
 export const BENCH_DB_PREFIX = "crodify_bench_";
-const ABANDONED_AFTER_MS = 3 * 60 * 60 * 1000;
 
 export interface BenchDatabase {
   url: string;
@@ -23,51 +23,23 @@ export interface BenchDatabase {
 
 /** Creates and migrates a database of its own; drop() removes it. */
 export async function createBenchDatabase(serverUrl: string): Promise<BenchDatabase> {
-  const name = `${BENCH_DB_PREFIX}${Date.now().toString(36)}_${Deno.pid}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  try {
-    await dropAbandoned(admin);
-    await admin.unsafe(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
+  const scratch = await createScratchDatabase(serverUrl, BENCH_DB_PREFIX);
   // Its own application_name, so the server's connections can be told apart (CPU profile).
-  const sql = postgres(url.toString(), {
+  const sql = postgres(scratch.url, {
     max: 4,
     onnotice: () => {},
     connection: { application_name: "crodify_bench" },
   });
   await prepareDatabase(sql);
   return {
-    url: url.toString(),
-    name,
+    url: scratch.url,
+    name: scratch.name,
     sql,
     async drop() {
       await sql.end({ timeout: 2 });
-      const again = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      try {
-        await again.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await again.end();
-      }
+      await scratch.drop();
     },
   };
-}
-
-/** Bench databases of runs that died without cleaning up (nobody connected, hours old). */
-async function dropAbandoned(admin: postgres.Sql): Promise<void> {
-  const rows = await admin<{ datname: string }[]>`
-    select d.datname from pg_database d
-     where d.datname like ${BENCH_DB_PREFIX + "%"}
-       and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)`;
-  for (const { datname } of rows) {
-    const createdAt = parseInt(datname.slice(BENCH_DB_PREFIX.length).split("_")[0], 36);
-    if (Number.isFinite(createdAt) && Date.now() - createdAt > ABANDONED_AFTER_MS) {
-      await admin.unsafe(`drop database if exists ${datname} with (force)`);
-    }
-  }
 }
 
 async function insertUsers(sql: Sql, tag: string, count: number): Promise<string[]> {

@@ -7,8 +7,8 @@
  * (through the harness's Upstash proxy). Its stdout is kept line by line, so
  * tests can read the JSON log records it prints (the mail it "sent", say).
  */
-import postgres from "postgres";
-import { setupHarness } from "./harness.ts";
+import { createScratchDatabase } from "./scratch_db.ts";
+import { setupHarness, TEST_DB_PREFIX } from "./harness.ts";
 import { collectLines, type LineLog } from "./lines.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -45,7 +45,7 @@ export async function startGatewayProcess(
 ): Promise<GatewayProcess> {
   const harness = await setupHarness();
   const scratch = await Deno.makeTempDir({ prefix: "crodify-gateway-" });
-  const database = await freshDatabase(harness.databaseUrl, scratch);
+  const database = await freshDatabase(scratch);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "functions/serve.ts"],
     cwd: ROOT,
@@ -139,32 +139,12 @@ interface FreshDatabase {
 }
 
 /** A new, empty database for the subprocess, so its first start migrates and seeds it. */
-async function freshDatabase(harnessUrl: string, scratch: string): Promise<FreshDatabase> {
+async function freshDatabase(workdir: string): Promise<FreshDatabase> {
   const serverUrl = Deno.env.get("DATABASE_URL");
   if (!serverUrl) {
     // The harness's in-memory PGlite takes one connection; the subprocess embeds its own.
-    return { env: { EMBEDDED_DB_DIR: `${scratch}/pglite` }, drop: () => Promise.resolve() };
+    return { env: { EMBEDDED_DB_DIR: `${workdir}/pglite` }, drop: () => Promise.resolve() };
   }
-  // The harness's name plus a suffix: same prefix and creation time, so cleanup finds it.
-  const name = `${new URL(harnessUrl).pathname.slice(1)}_gw${Date.now().toString(36)}`;
-  const admin = () => postgres(serverUrl, { max: 1, onnotice: () => {} });
-  const create = admin();
-  try {
-    await create.unsafe(`create database ${name}`);
-  } finally {
-    await create.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    env: { DATABASE_URL: url.toString() },
-    drop: async () => {
-      const sql = admin();
-      try {
-        await sql.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await sql.end();
-      }
-    },
-  };
+  const database = await createScratchDatabase(serverUrl, TEST_DB_PREFIX);
+  return { env: { DATABASE_URL: database.url }, drop: database.drop };
 }

@@ -1,5 +1,6 @@
 /**
- * The test environment, set up once per `deno test` process:
+ * The test environment, set up once per test file (Deno runs each file in its
+ * own isolate, so module state is per file):
  * - with DATABASE_URL: a fresh database on that server (bootstrap + migrations),
  *   named after its creation time and this process so runs never see each
  *   other's rows; abandoned databases of old runs are dropped on the next start;
@@ -7,7 +8,6 @@
  * - with REDIS_URL: the Upstash REST proxy over that real Redis, with a
  *   per-run key prefix; without it: the in-process cache.
  */
-import postgres from "postgres";
 import { resetConfigForTests } from "../../shared/config.ts";
 import { setDbForTests, type Sql } from "../../shared/db.ts";
 import { createSql } from "../../shared/db/connect.ts";
@@ -16,6 +16,7 @@ import { resetAuthForTests } from "../../shared/auth.ts";
 import { resetCacheForTests } from "../../shared/cache.ts";
 import { TEST_JWKS } from "./tokens.ts";
 import { startUpstashProxy } from "./upstash_proxy.ts";
+import { createScratchDatabase } from "./scratch_db.ts";
 
 export interface Harness {
   sql: Sql;
@@ -24,9 +25,7 @@ export interface Harness {
   env: Record<string, string>;
 }
 
-// Creation time first, so an abandoned database's age can be read from its name.
 const RUN_ID = `${Date.now().toString(36)}_${Deno.pid}`;
-const ABANDONED_AFTER_MS = 3 * 60 * 60 * 1000;
 export const TEST_DB_PREFIX = "crodify_test_";
 
 let harness: Promise<Harness> | undefined;
@@ -38,7 +37,9 @@ export function setupHarness(): Promise<Harness> {
 
 async function createHarness(): Promise<Harness> {
   const serverUrl = Deno.env.get("DATABASE_URL");
-  const databaseUrl = serverUrl ? await createFreshDatabase(serverUrl) : await startPglite();
+  const databaseUrl = serverUrl
+    ? (await createScratchDatabase(serverUrl, TEST_DB_PREFIX)).url
+    : await startPglite();
   const env: Record<string, string> = {
     APP_ENV: "test",
     LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "error",
@@ -63,39 +64,6 @@ async function createHarness(): Promise<Harness> {
   await prepareDatabase(sql);
   setDbForTests(sql);
   return { sql, databaseUrl, env };
-}
-
-async function createFreshDatabase(serverUrl: string): Promise<string> {
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  try {
-    await dropAbandonedDatabases(admin);
-    const name = `${TEST_DB_PREFIX}${RUN_ID}`;
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return url.toString();
-  } finally {
-    await admin.end();
-  }
-}
-
-/**
- * Drops test databases left behind by earlier runs. A database counts as
- * abandoned only when nobody is connected to it and it is older than a run
- * could last: engineers and CI share this server, and a pid check cannot see
- * processes in other sandboxes.
- */
-async function dropAbandonedDatabases(admin: postgres.Sql): Promise<void> {
-  const rows = await admin<{ datname: string }[]>`
-    select d.datname from pg_database d
-     where d.datname like ${TEST_DB_PREFIX + "%"}
-       and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)`;
-  for (const { datname } of rows) {
-    const createdAt = parseInt(datname.slice(TEST_DB_PREFIX.length).split("_")[0], 36);
-    if (Number.isFinite(createdAt) && Date.now() - createdAt > ABANDONED_AFTER_MS) {
-      await admin.unsafe(`drop database if exists ${datname} with (force)`);
-    }
-  }
 }
 
 async function startPglite(): Promise<string> {
