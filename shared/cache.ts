@@ -8,6 +8,7 @@ import type { Redis } from "@upstash/redis";
 import type { Ratelimit } from "@upstash/ratelimit";
 import { config } from "./config.ts";
 import { log } from "./log.ts";
+import { withLocalReservations } from "./rate_reserve.ts";
 
 export interface Cache {
   get<T>(key: string): Promise<T | undefined>;
@@ -26,8 +27,19 @@ export interface RateLimitResult {
   retryAfterSeconds: number;
 }
 
-export type RateLimitOptions = { limit: number; windowSeconds: number };
-export type RateLimiter = { check(identifier: string): Promise<RateLimitResult> };
+export type RateLimitOptions = {
+  limit: number;
+  windowSeconds: number;
+  /**
+   * Tokens an instance takes from the shared limiter at once and spends
+   * locally (default 1: every check asks Redis). See shared/rate_reserve.ts.
+   */
+  reserve?: number;
+};
+export type RateLimiter = {
+  /** `cost` tokens at once (default 1); allowed only when all of them fit. */
+  check(identifier: string, cost?: number): Promise<RateLimitResult>;
+};
 
 export interface CacheOptions {
   url?: string;
@@ -128,10 +140,10 @@ function memoryBackend(prefix: string): Backend {
     for (const [k, entry] of entries) if (entry.expiresAt <= Date.now()) entries.delete(k);
     for (const k of entries.keys()) if (entries.size > MAX_MEMORY_ENTRIES) entries.delete(k);
   };
-  // Like INCR + EXPIRE NX: an existing counter keeps its expiry.
-  const incr = (key: string, ttlMs: number) => {
+  // Like INCRBY + EXPIRE NX: an existing counter keeps its expiry.
+  const incr = (key: string, ttlMs: number, by = 1) => {
     const entry = read(key);
-    const next = Number(entry?.value ?? 0) + 1;
+    const next = Number(entry?.value ?? 0) + by;
     if (!Number.isSafeInteger(next)) throw new Error(`value at ${key} is not an integer`);
     write(key, String(next), entry?.expiresAt ?? Date.now() + ttlMs);
     return next;
@@ -149,7 +161,7 @@ function memoryBackend(prefix: string): Backend {
     // Ratelimit.slidingWindow, so dev behaves like production. Synchronous,
     // hence atomic: concurrent checks cannot both take the last slot.
     limiter: (name, { limit, windowSeconds }) => ({
-      check(identifier) {
+      check(identifier, cost = 1) {
         const windowMs = windowSeconds * 1000;
         const now = Date.now();
         const window = Math.floor(now / windowMs);
@@ -158,9 +170,11 @@ function memoryBackend(prefix: string): Backend {
         const weightedPrevious = Math.floor((1 - (now % windowMs) / windowMs) * previous);
         const used = weightedPrevious + Number(read(key + window)?.value ?? 0);
         const resetAt = (window + 1) * windowMs;
-        if (used >= limit) return Promise.resolve(limitResult(false, limit, 0, resetAt));
-        incr(key + window, 2 * windowMs + 1000);
-        return Promise.resolve(limitResult(true, limit, limit - used - 1, resetAt));
+        if (used + cost > limit) {
+          return Promise.resolve(limitResult(false, limit, limit - used, resetAt));
+        }
+        incr(key + window, 2 * windowMs + 1000, cost);
+        return Promise.resolve(limitResult(true, limit, limit - used - cost, resetAt));
       },
     }),
   };
@@ -221,9 +235,9 @@ function upstashBackend(url: string, token: string, prefix: string, timeoutMs: n
           })
         );
       return {
-        async check(identifier) {
+        async check(identifier, cost = 1) {
           try {
-            const res = await (await ratelimit()).limit(identifier);
+            const res = await (await ratelimit()).limit(identifier, { rate: cost });
             // On its own timeout the SDK resolves "success" with limit 0: fail open, but say so.
             if (res.reason === "timeout") throw new Error("timed out");
             return limitResult(res.success, res.limit, res.remaining, res.reset);
@@ -297,14 +311,15 @@ function assertLimitOptions(name: string, { limit, windowSeconds }: RateLimitOpt
 export function rateLimiter(name: string, opts: RateLimitOptions): RateLimiter {
   assertLimitOptions(name, opts);
   const byBackend = new WeakMap<Backend, RateLimiter>();
-  return {
-    check(identifier) {
+  const shared: RateLimiter = {
+    check(identifier, cost) {
       const current = backend();
       let limiter = byBackend.get(current);
       if (!limiter) byBackend.set(current, limiter = current.limiter(name, opts));
-      return limiter.check(identifier);
+      return limiter.check(identifier, cost);
     },
   };
+  return (opts.reserve ?? 1) > 1 ? withLocalReservations(shared, opts) : shared;
 }
 
 /** A limiter on its own backend, for tests. */
