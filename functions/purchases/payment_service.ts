@@ -114,12 +114,18 @@ export async function markOrderPaid(
   return issued;
 }
 
-async function applyRejected(tx: Tx, order: LockedOrder, payment: ProviderPayment) {
-  if (order.status !== "pending") return result(order.id, "unchanged");
+/** Clears the order's capacity holds; returns the ticket types whose holds were released. */
+async function releaseHolds(tx: Tx, orderId: string): Promise<string[]> {
   const released = await tx<{ ticket_type_id: string }[]>`
     update public.order_items set held_until = null
-     where order_id = ${order.id} and held_until is not null
+     where order_id = ${orderId} and held_until is not null
     returning ticket_type_id`;
+  return released.map((r) => r.ticket_type_id);
+}
+
+async function applyRejected(tx: Tx, order: LockedOrder, payment: ProviderPayment) {
+  if (order.status !== "pending") return result(order.id, "unchanged");
+  const releasedTypes = await releaseHolds(tx, order.id);
   await tx`update public.orders
               set status = 'failed', provider_payment_id = coalesce(provider_payment_id, ${payment.id}),
                   provider_status = ${payment.rawStatus}, failure_reason = 'payment_' || ${payment.status}
@@ -131,7 +137,7 @@ async function applyRejected(tx: Tx, order: LockedOrder, payment: ProviderPaymen
     entityId: order.id,
     data: { payment_id: payment.id, payment_status: payment.rawStatus },
   });
-  return result(order.id, "failed", { releasedTypes: released.map((r) => r.ticket_type_id) });
+  return result(order.id, "failed", { releasedTypes });
 }
 
 async function applyRefunded(tx: Tx, order: LockedOrder, payment: ProviderPayment) {
@@ -159,8 +165,7 @@ export async function markOrderRefunded(
 ): Promise<void> {
   const [{ revoked }] = await tx<{ revoked: number }[]>`
     select public.revoke_order_tickets(${order.id}, ${reason}) as revoked`;
-  await tx`update public.order_items set held_until = null
-            where order_id = ${order.id} and held_until is not null`;
+  await releaseHolds(tx, order.id);
   await tx`update public.orders
               set status = 'refunded', provider_payment_id = coalesce(provider_payment_id, ${payment.id}),
                   provider_status = ${payment.rawStatus}, failure_reason = ${reason}
