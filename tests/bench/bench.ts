@@ -163,10 +163,10 @@ async function main(): Promise<number> {
       await warmDoor(url, door, d.warm);
       for (const level of d.levels) {
         say(`door: ${level} concurrent (pgbench, then the API)`);
-        doorRuns.push(await runDoor(url, db.url, door, level, d.scans / level));
+        doorRuns.push(await runDoor(url, db.url, door, level, d.scans / level, db.settle));
       }
       say(`door: ${d.paced.scanners} scanners at ${d.paced.perSecond} scans/s each`);
-      doorPaced = await runDoorPaced(url, db.url, door, d.paced);
+      doorPaced = await runDoorPaced(url, db.url, door, d.paced, db.settle);
     }
     let flashRun: FlashRun | undefined;
     if (flash) {

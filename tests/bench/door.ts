@@ -86,7 +86,9 @@ export async function runDoorPaced(
   databaseUrl: string,
   data: DoorData,
   opts: { scanners: number; perSecond: number; seconds: number },
+  settle: () => Promise<void>,
 ): Promise<PacedDoor> {
+  await settle();
   const pgbench = await runPgbench({
     databaseUrl,
     statement: checkinSql("pgpaced"),
@@ -95,6 +97,7 @@ export async function runDoorPaced(
     rate: opts.scanners * opts.perSecond,
     seconds: opts.seconds,
   });
+  await settle();
   const api = await runPaced({
     url,
     clients: opts.scanners,
@@ -118,14 +121,19 @@ export async function warmDoor(url: string, data: DoorData, amount: number): Pro
   return await validations(url, data, "httpwarm", 8, amount);
 }
 
-/** pgbench then the API at `concurrency`, each on `perClient × concurrency` fresh tickets. */
+/**
+ * pgbench then the API at `concurrency`, each on `perClient × concurrency`
+ * fresh tickets, each after `settle` (so neither pays for the other's writes).
+ */
 export async function runDoor(
   url: string,
   databaseUrl: string,
   data: DoorData,
   concurrency: number,
   perClient: number,
+  settle: () => Promise<void>,
 ): Promise<DoorRun> {
+  await settle();
   const pgbench = await runPgbench({
     databaseUrl,
     statement: checkinSql(`pg${concurrency}`),
@@ -134,6 +142,7 @@ export async function runDoor(
     transactionsPerClient: perClient,
   });
   const scans = concurrency * perClient;
+  await settle();
   const api = await validations(url, data, `http${concurrency}`, concurrency, scans);
   return {
     concurrency,

@@ -7,6 +7,7 @@
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface Profile {
@@ -66,8 +67,46 @@ function moduleOf(url: string): string {
   return url || "(native)";
 }
 
+const frameName = (frame: ProfileNode["callFrame"]) =>
+  `${frame.functionName || "(anonymous)"} ${moduleOf(frame.url)}:${frame.lineNumber + 1}`;
+
+/** For each of `hot`, the call paths (up to `depth` frames of JS above it) that spent its time. */
+function callersOf(
+  profile: Profile,
+  hot: string[],
+  selfTime: Map<number, number>,
+  total: number,
+  depth = 4,
+): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  }
+  const lines: string[] = [];
+  for (const name of hot) {
+    const paths = new Map<string, number>();
+    for (const [id, time] of selfTime) {
+      if (frameName(byId.get(id)!.callFrame) !== name) continue;
+      const chain: string[] = [];
+      for (let up = parent.get(id); up !== undefined && chain.length < depth; up = parent.get(up)) {
+        const frame = byId.get(up)!.callFrame;
+        if (frame.url) chain.push(frameName(frame));
+      }
+      const key = chain.join(" ← ") || "(no JS caller)";
+      paths.set(key, (paths.get(key) ?? 0) + time);
+    }
+    lines.push(`  ${name}`);
+    for (const [path, time] of [...paths].sort((a, b) => b[1] - a[1]).slice(0, 3)) {
+      lines.push(`    ${((100 * time) / total).toFixed(1).padStart(5)}%  ← ${path}`);
+    }
+  }
+  return lines.join("\n");
+}
+
 function summarize(label: string, profile: Profile): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfTime = new Map<number, number>();
   const byModule = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
@@ -75,20 +114,21 @@ function summarize(label: string, profile: Profile): string {
     const dt = profile.timeDeltas[i] ?? 0;
     const frame = byId.get(id)!.callFrame;
     total += dt;
+    selfTime.set(id, (selfTime.get(id) ?? 0) + dt);
     const mod = frame.functionName === "(idle)"
       ? "(idle)"
       : moduleOf(frame.url) || frame.functionName;
     byModule.set(mod, (byModule.get(mod) ?? 0) + dt);
-    const fn = `${frame.functionName || "(anonymous)"} ${moduleOf(frame.url)}:${
-      frame.lineNumber + 1
-    }`;
+    const fn = frameName(frame);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + dt);
   });
   const top = (m: Map<string, number>, n: number) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
       .map(([k, v]) => `  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`).join("\n");
+  const hot = [...byFunction].filter(([name]) => !name.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1]).slice(0, 6).map(([name]) => name);
   return `profile of the server during ${label} (${(total / 1e6).toFixed(1)} s sampled)\n` +
     `by module (self time):\n${top(byModule, 15)}\nby function (self time):\n${
       top(byFunction, 25)
-    }\n`;
+    }\nwho calls the hottest functions:\n${callersOf(profile, hot, selfTime, total)}\n`;
 }
