@@ -3,7 +3,7 @@
  * currencies, slugs, and the opaque list cursor. Limits mirror the CHECKs in
  * the events/ticket_types tables so bad input is a 400, never a 500.
  */
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 
 const SUPPORTED_TIME_ZONES = new Set(Intl.supportedValuesOf("timeZone"));
 const SUPPORTED_CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
@@ -39,13 +39,13 @@ export function slugify(title: string): string {
 }
 
 export const TimeZone = z.string().refine(isIanaTimeZone, "Unknown IANA time zone")
-  .openapi({ example: "America/Argentina/Buenos_Aires" });
+  .meta({ example: "America/Argentina/Buenos_Aires" });
 export const Currency = z.string().refine(isIsoCurrency, "Unknown ISO 4217 currency code")
-  .openapi({ example: "ARS" });
+  .meta({ example: "ARS" });
 export const Slug = z.string().max(SLUG_MAX).regex(SLUG_PATTERN, "Lower case words joined by -")
-  .openapi({ example: "demo-fest" });
+  .meta({ example: "demo-fest" });
 export const DateTime = z.iso.datetime({ offset: true })
-  .openapi({ example: "2026-12-31T21:00:00-03:00" });
+  .meta({ example: "2026-12-31T21:00:00-03:00" });
 
 // ---------------------------------------------------------------- cursor
 
@@ -92,4 +92,4 @@ export const CursorParam = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
   return cursor;
-}).openapi({ type: "string", description: "next_cursor of the previous page" });
+}).meta({ type: "string", description: "next_cursor of the previous page" });
