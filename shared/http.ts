@@ -4,7 +4,6 @@
  * function's own OpenAPI document at `/<name>/openapi.json`, and the one
  * place where errors become responses.
  */
-import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { bodyLimit } from "hono/body-limit";
@@ -16,6 +15,7 @@ import { translateDbError } from "./db/errors.ts";
 import { errorFields, log } from "./log.ts";
 import type { AuthUser } from "./auth.ts";
 import { serveOpenApiDocument } from "./openapi.ts";
+import { createOpenApiApp, type OpenApiApp, type RequestTarget } from "./routing.ts";
 
 export type AppEnv = {
   Variables: {
@@ -24,7 +24,7 @@ export type AppEnv = {
   };
 };
 
-export type App = OpenAPIHono<AppEnv>;
+export type App = OpenApiApp<AppEnv>;
 export type AppContext = Context<AppEnv>;
 
 /**
@@ -48,11 +48,9 @@ const CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after", "idempotent-replayed
 
 /** Builds the Hono app of one function, mounted under `/<name>` as Supabase routes it. */
 export function createApp(name: string): App {
-  const app = new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) throw validationFailed(result.error.issues, locationOf(result.target));
-    },
-  }).basePath(`/${name}`) as unknown as App;
+  const app = createOpenApiApp<AppEnv>(`/${name}`, (issues, target) => {
+    throw validationFailed(issues, locationOf(target));
+  });
   app.use("*", requestContext());
   app.use("*", corsMiddleware());
   app.use("*", bodyLimitMiddleware());
@@ -62,7 +60,7 @@ export function createApp(name: string): App {
   return app;
 }
 
-function locationOf(target: string): string {
+function locationOf(target: RequestTarget): string {
   return target === "json" ? "body" : target === "param" ? "path" : target;
 }
 

@@ -2,7 +2,7 @@
  * The public catalog: the paginated event list and the event detail with live
  * availability, both read through the catalog cache.
  */
-import type { z } from "@hono/zod-openapi";
+import type { z } from "zod";
 import type { AuthUser } from "../../shared/auth.ts";
 import type { Db, Sql } from "../../shared/db.ts";
 import { canActOnEvent } from "../../shared/event_access.ts";

@@ -3,7 +3,7 @@
  * (events, ticket types, staff, stats). Event-scoped permissions go through
  * shared/event_access.ts; admin-only routes use requireRole("admin").
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute } from "../../shared/routing.ts";
 import { type AuthUser, optionalUser, requireRole, requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db.ts";
 import { forbidden, unauthorized } from "../../shared/errors.ts";

@@ -1,6 +1,6 @@
 /** Column lists and row → JSON mappers shared by the events services. */
 import type { Db } from "../../shared/db.ts";
-import type { z } from "@hono/zod-openapi";
+import type { z } from "zod";
 import type { Event, PublicTicketType, TicketType } from "./schemas.ts";
 
 export type EventJson = z.infer<typeof Event>;

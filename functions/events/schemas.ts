@@ -1,5 +1,5 @@
 /** Request and response schemas of the events function (the OpenAPI document is built from these). */
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 import { UuidParam } from "../../shared/openapi.ts";
 import {
   Currency,
@@ -27,19 +27,19 @@ export const EventRefParams = z.object({
   id: z.string().max(SLUG_MAX).refine(
     (v) => z.uuid().safeParse(v).success || SLUG_PATTERN.test(v),
     "An event id (UUID) or slug",
-  ).openapi({ example: "demo-fest" }),
+  ).meta({ example: "demo-fest" }),
 });
 export const TicketTypeParams = z.object({ id: UuidParam, type_id: UuidParam });
 export const StaffParams = z.object({ id: UuidParam, user_id: UuidParam });
 
 export const ListQuery = z.object({
-  when: z.enum(["upcoming", "past", "all"]).default("upcoming").openapi({
+  when: z.enum(["upcoming", "past", "all"]).default("upcoming").meta({
     description: "upcoming: not ended yet (soonest first); past: ended (latest first)",
   }),
-  from: DateTime.optional().openapi({ description: "starts_at ≥ from" }),
-  to: DateTime.optional().openapi({ description: "starts_at < to" }),
-  q: z.string().trim().min(1).max(100).optional().openapi({ description: "Title or venue" }),
-  status: EventStatus.optional().openapi({ description: "Admins only; default published" }),
+  from: DateTime.optional().meta({ description: "starts_at ≥ from" }),
+  to: DateTime.optional().meta({ description: "starts_at < to" }),
+  q: z.string().trim().min(1).max(100).optional().meta({ description: "Title or venue" }),
+  status: EventStatus.optional().meta({ description: "Admins only; default published" }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: CursorParam.optional(),
 }).refine((v) => !v.from || !v.to || Date.parse(v.to) > Date.parse(v.from), {
@@ -66,7 +66,7 @@ const eventFields = {
 
 export const CreateEventBody = z.object({
   ...eventFields,
-  slug: Slug.optional().openapi({ description: "Derived from the title when omitted" }),
+  slug: Slug.optional().meta({ description: "Derived from the title when omitted" }),
   description: eventFields.description.default(""),
   venue: eventFields.venue.default(""),
   address: eventFields.address.default(""),
@@ -79,13 +79,13 @@ export const CreateEventBody = z.object({
   path: ["ends_at"],
   message: "ends_at must be after starts_at",
 })
-  .openapi("CreateEvent");
+  .meta({ id: "CreateEvent" });
 export type CreateEventInput = z.infer<typeof CreateEventBody>;
 
 export const UpdateEventBody = z.object({ ...eventFields, status: EventStatus }).partial().strict()
   .refine(notEmpty, "Send at least one field")
   .refine(endsAfterStarts, { path: ["ends_at"], message: "ends_at must be after starts_at" })
-  .openapi("UpdateEvent");
+  .meta({ id: "UpdateEvent" });
 export type UpdateEventInput = z.infer<typeof UpdateEventBody>;
 
 // ---------------------------------------------------------------- ticket type bodies
@@ -94,7 +94,7 @@ const ticketTypeFields = {
   name: z.string().trim().min(1).max(120),
   description: z.string().max(2000),
   price: z.number().int().min(0).max(2_000_000_000)
-    .openapi({ description: "Integer minor units of the event's currency" }),
+    .meta({ description: "Integer minor units of the event's currency" }),
   capacity: z.number().int().min(0).max(1_000_000),
   sales_start_at: DateTime.nullable(),
   sales_end_at: DateTime.nullable(),
@@ -116,7 +116,7 @@ export const CreateTicketTypeBody = z.object({
 }).strict().refine(salesWindowOrdered, {
   path: ["sales_end_at"],
   message: "sales_end_at must be after sales_start_at",
-}).openapi("CreateTicketType");
+}).meta({ id: "CreateTicketType" });
 export type CreateTicketTypeInput = z.infer<typeof CreateTicketTypeBody>;
 
 export const UpdateTicketTypeBody = z.object(ticketTypeFields).partial().strict()
@@ -124,13 +124,13 @@ export const UpdateTicketTypeBody = z.object(ticketTypeFields).partial().strict(
   .refine(salesWindowOrdered, {
     path: ["sales_end_at"],
     message: "sales_end_at must be after sales_start_at",
-  }).openapi("UpdateTicketType");
+  }).meta({ id: "UpdateTicketType" });
 export type UpdateTicketTypeInput = z.infer<typeof UpdateTicketTypeBody>;
 
 export const StaffBody = z.object({
   user_id: z.uuid(),
   role: z.enum(["scanner", "coordinator"]),
-}).strict().openapi("AssignStaff");
+}).strict().meta({ id: "AssignStaff" });
 
 // ---------------------------------------------------------------- responses
 
@@ -150,16 +150,20 @@ export const Event = z.object({
   max_tickets_per_user: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
-}).openapi("Event");
+}).meta({ id: "Event" });
 
-export const EventSummary = Event.extend({
-  price_from: z.number().int().nullable().openapi({ description: "Lowest active price" }),
-}).openapi("EventSummary");
+// Intersections, not .extend(): the document then says "an Event, plus …" (allOf with a $ref).
+export const EventSummary = z.intersection(
+  Event,
+  z.object({
+    price_from: z.number().int().nullable().meta({ description: "Lowest active price" }),
+  }),
+).meta({ id: "EventSummary" });
 
 export const EventPage = z.object({
   items: z.array(EventSummary),
   next_cursor: z.string().nullable(),
-}).openapi("EventPage");
+}).meta({ id: "EventPage" });
 
 export const PublicTicketType = z.object({
   id: z.uuid(),
@@ -171,25 +175,31 @@ export const PublicTicketType = z.object({
   allow_reentry: z.boolean(),
   sales_start_at: z.string().nullable(),
   sales_end_at: z.string().nullable(),
-  available: z.number().int().openapi({ description: "capacity - sold - active holds" }),
+  available: z.number().int().meta({ description: "capacity - sold - active holds" }),
   sold_out: z.boolean(),
-  on_sale: z.boolean().openapi({ description: "The sales window is open now" }),
-}).openapi("PublicTicketType");
+  on_sale: z.boolean().meta({ description: "The sales window is open now" }),
+}).meta({ id: "PublicTicketType" });
 
-export const EventDetail = Event.extend({
-  ticket_types: z.array(PublicTicketType),
-  sold_out: z.boolean().openapi({ description: "Every active ticket type is sold out" }),
-}).openapi("EventDetail");
+export const EventDetail = z.intersection(
+  Event,
+  z.object({
+    ticket_types: z.array(PublicTicketType),
+    sold_out: z.boolean().meta({ description: "Every active ticket type is sold out" }),
+  }),
+).meta({ id: "EventDetail" });
 
-export const TicketType = PublicTicketType.extend({
-  event_id: z.uuid(),
-  capacity: z.number().int(),
-  sold: z.number().int(),
-  held: z.number().int(),
-  is_active: z.boolean(),
-  created_at: z.string(),
-  updated_at: z.string(),
-}).openapi("TicketType");
+export const TicketType = z.intersection(
+  PublicTicketType,
+  z.object({
+    event_id: z.uuid(),
+    capacity: z.number().int(),
+    sold: z.number().int(),
+    held: z.number().int(),
+    is_active: z.boolean(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  }),
+).meta({ id: "TicketType" });
 
 export const StaffMember = z.object({
   event_id: z.uuid(),
@@ -198,7 +208,7 @@ export const StaffMember = z.object({
   email: z.string().nullable(),
   display_name: z.string().nullable(),
   created_at: z.string(),
-}).openapi("StaffMember");
+}).meta({ id: "StaffMember" });
 
 const TypeStats = z.object({
   ticket_type_id: z.uuid(),
@@ -209,9 +219,9 @@ const TypeStats = z.object({
   sold: z.number().int(),
   held: z.number().int(),
   available: z.number().int(),
-  revenue: z.number().int().openapi({ description: "Paid orders, minor units" }),
-  checked_in: z.number().int().openapi({ description: "Tickets admitted at least once" }),
-  inside: z.number().int().openapi({ description: "Admitted and not scanned out since" }),
+  revenue: z.number().int().meta({ description: "Paid orders, minor units" }),
+  checked_in: z.number().int().meta({ description: "Tickets admitted at least once" }),
+  inside: z.number().int().meta({ description: "Admitted and not scanned out since" }),
 });
 
 export const EventStats = z.object({
@@ -230,4 +240,4 @@ export const EventStats = z.object({
   by_gate: z.record(z.string(), z.number().int()),
   offline_conflicts: z.number().int(),
   generated_at: z.string(),
-}).openapi("EventStats");
+}).meta({ id: "EventStats" });

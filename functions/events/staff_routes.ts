@@ -2,7 +2,8 @@
  * /events/{id}/staff (admins assign; the event's coordinators may look) and
  * /events/{id}/stats (admins and the event's coordinators).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createRoute } from "../../shared/routing.ts";
 import { requireRole, requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db.ts";
 import { assertEventRole } from "../../shared/event_access.ts";

@@ -1,5 +1,5 @@
 /** Door staff of an event: admins assign users as `scanner` or `coordinator`. */
-import type { z } from "@hono/zod-openapi";
+import type { z } from "zod";
 import { audit } from "../../shared/audit.ts";
 import type { Db, Sql } from "../../shared/db.ts";
 import { withTx } from "../../shared/db.ts";

@@ -2,7 +2,7 @@
  * Sales and door figures of one event, computed from the real tables on every
  * call (never cached: coordinators watch them live).
  */
-import type { z } from "@hono/zod-openapi";
+import type { z } from "zod";
 import type { Sql } from "../../shared/db.ts";
 import { eventNotFound } from "./event_service.ts";
 import type { EventStats } from "./schemas.ts";

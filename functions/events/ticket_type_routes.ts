@@ -1,5 +1,6 @@
 /** /events/{id}/ticket-types: admins and the event's coordinators. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createRoute } from "../../shared/routing.ts";
 import { requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db.ts";
 import { assertEventRole } from "../../shared/event_access.ts";

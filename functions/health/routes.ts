@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createRoute } from "../../shared/routing.ts";
 import { createApp } from "../../shared/http.ts";
 import { config } from "../../shared/config.ts";
 import { db } from "../../shared/db.ts";
@@ -10,7 +11,7 @@ const Check = z.object({ ok: z.boolean(), ms: z.number(), error: z.string().opti
 const Readiness = z.object({
   status: z.enum(["ready", "unavailable"]),
   checks: z.object({ database: Check, redis: Check }),
-}).openapi("Readiness");
+}).meta({ id: "Readiness" });
 
 const liveness = createRoute({
   method: "get",

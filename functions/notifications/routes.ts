@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createRoute } from "../../shared/routing.ts";
 import { createApp } from "../../shared/http.ts";
 import { db } from "../../shared/db.ts";
 import { requireRole } from "../../shared/auth.ts";
@@ -29,17 +30,17 @@ const DispatchReport = z.object({
   released: z.number().int(),
   breaker: z.enum(["closed", "open", "half_open"]),
   stopped_by: z.enum(["breaker_open", "rate_limited", "time_budget", "max_emails"]).nullable(),
-}).openapi("DispatchReport");
+}).meta({ id: "DispatchReport" });
 
 const TestEmailReport = z.object({
   outbox_id: z.uuid(),
   status: z.string(),
-  transport: z.string().openapi({ example: "sendgrid" }),
+  transport: z.string().meta({ example: "sendgrid" }),
   accepted: z.boolean(),
   provider_status: z.number().int().nullable(),
   message_id: z.string().nullable(),
   error: z.string().nullable(),
-}).openapi("TestEmailReport");
+}).meta({ id: "TestEmailReport" });
 
 const OutboxEmail = z.object({
   id: z.uuid(),
@@ -54,7 +55,7 @@ const OutboxEmail = z.object({
   provider_message_id: z.string().nullable(),
   created_at: z.string(),
   sent_at: z.string().nullable(),
-}).openapi("OutboxEmail");
+}).meta({ id: "OutboxEmail" });
 
 const dispatch = createRoute({
   method: "post",

@@ -3,7 +3,7 @@
  * an order's status, and (webhook_routes.ts) Mercado Pago's notifications, the
  * sweep and the local simulated checkout.
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute } from "../../shared/routing.ts";
 import { requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db.ts";
 import { createApp } from "../../shared/http.ts";

@@ -1,5 +1,5 @@
 /** Request and response schemas of the purchases function (they are its OpenAPI). */
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 import { UuidParam } from "../../shared/openapi.ts";
 
 const Item = z.object({
@@ -8,7 +8,7 @@ const Item = z.object({
 });
 
 const AttendeeSchema = z.object({
-  ticket_type_id: z.uuid().openapi({ description: "Which of the order's types this person uses" }),
+  ticket_type_id: z.uuid().meta({ description: "Which of the order's types this person uses" }),
   name: z.string().trim().min(1).max(200).optional(),
   email: z.email().max(320).optional(),
 });
@@ -16,7 +16,7 @@ const AttendeeSchema = z.object({
 export const PurchaseBody = z.object({
   event_id: z.uuid(),
   items: z.array(Item).min(1).max(20),
-  attendees: z.array(AttendeeSchema).max(100).optional().openapi({
+  attendees: z.array(AttendeeSchema).max(100).optional().meta({
     description:
       "Optional names on the tickets: the n-th attendee of a type goes on its n-th ticket",
   }),
@@ -40,10 +40,10 @@ export const PurchaseBody = z.object({
       });
     }
   });
-}).openapi("PurchaseRequest");
+}).meta({ id: "PurchaseRequest" });
 
 export const IdempotencyHeaders = z.object({
-  "idempotency-key": z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/).openapi({
+  "idempotency-key": z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/).meta({
     description: "Same key + same body → the same order; same key + another body → 409",
     example: "b7e0f0f2-7c1e-4a53-9d8e-3c2a1f6b9d10",
   }),
@@ -51,12 +51,12 @@ export const IdempotencyHeaders = z.object({
 
 export const PurchaseResponse = z.object({
   order_id: z.uuid(),
-  status: z.string().openapi({ example: "pending" }),
-  total: z.number().int().openapi({ description: "Minor units" }),
+  status: z.string().meta({ example: "pending" }),
+  total: z.number().int().meta({ description: "Minor units" }),
   currency: z.string(),
   expires_at: z.string(),
   checkout_url: z.string().nullable(),
-}).openapi("Purchase");
+}).meta({ id: "Purchase" });
 
 export const OrderParams = z.object({ order_id: UuidParam });
 
@@ -84,7 +84,7 @@ export const OrderStatusResponse = z.object({
     attendee_name: z.string().nullable(),
     attendee_email: z.string().nullable(),
   })),
-}).openapi("OrderStatus");
+}).meta({ id: "OrderStatus" });
 
 export const WebhookQuery = z.object({
   "data.id": z.string().max(64).optional(),
@@ -98,7 +98,7 @@ export const WebhookBody = z.looseObject({
   type: z.string().max(80).optional(),
   action: z.string().max(80).optional(),
   data: z.looseObject({ id: z.union([z.string(), z.number()]).optional() }).optional(),
-}).openapi("MercadoPagoNotification");
+}).meta({ id: "MercadoPagoNotification" });
 
 export const WebhookResponse = z.object({
   received: z.literal(true),

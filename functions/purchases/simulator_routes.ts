@@ -3,7 +3,8 @@
  * (no MERCADOPAGO_ACCESS_TOKEN, not production): a page to approve or reject
  * an order, which posts a signed notification to this function's own webhook.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createRoute } from "../../shared/routing.ts";
 import { config } from "../../shared/config.ts";
 import { db } from "../../shared/db.ts";
 import { DomainError, validationFailed } from "../../shared/errors.ts";

@@ -2,7 +2,7 @@
  * Routes without a user token: Mercado Pago's webhook (signature-checked)
  * and the sweep a scheduler calls (scheduler secret or service-role key).
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute } from "../../shared/routing.ts";
 import { config } from "../../shared/config.ts";
 import { db } from "../../shared/db.ts";
 import { DomainError } from "../../shared/errors.ts";

@@ -1,5 +1,6 @@
 /** Ticket reads: a user's tickets, one ticket, its QR, and the public verification keys. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createRoute } from "../../shared/routing.ts";
 import type { App } from "../../shared/http.ts";
 import { requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db.ts";
@@ -61,7 +62,7 @@ const qr = createRoute({
       description: "The QR image (error correction M)",
       content: {
         "image/svg+xml": { schema: z.string() },
-        "image/png": { schema: z.string().openapi({ format: "binary" }) },
+        "image/png": { schema: z.string().meta({ format: "binary" }) },
       },
     },
     ...errorResponses(400, 401, 404),

@@ -1,5 +1,6 @@
 /** The door: online validation, offline batch upload, scanner sync. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createRoute } from "../../shared/routing.ts";
 import type { App } from "../../shared/http.ts";
 import { requireUser } from "../../shared/auth.ts";
 import { rateLimiter, type RateLimitOptions } from "../../shared/cache.ts";

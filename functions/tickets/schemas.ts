@@ -1,21 +1,22 @@
 /** Request and response schemas of the tickets function (snake_case JSON, ISO times). */
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 import { REASON_CODES } from "./checkin_service.ts";
 
 const Time = z.iso.datetime({ offset: true });
 const NullableTime = Time.nullable();
-export const Reason = z.enum(REASON_CODES).openapi("CheckinResult", {
+export const Reason = z.enum(REASON_CODES).meta({
+  id: "CheckinResult",
   description: "Stable reason code of a scan; only `ok` admits (or lets out).",
 });
 export const DirectionSchema = z.enum(["entry", "exit"]);
 
 export const PublicKeySchema = z.object({
   kid: z.string(),
-  key_id: z.string().openapi({ description: "Hex of the 4 key-id bytes carried in codes" }),
+  key_id: z.string().meta({ description: "Hex of the 4 key-id bytes carried in codes" }),
   alg: z.literal("Ed25519"),
-  public_key: z.string().openapi({ description: "Raw 32-byte public key, base64url" }),
+  public_key: z.string().meta({ description: "Raw 32-byte public key, base64url" }),
   active: z.boolean(),
-}).openapi("TicketPublicKey");
+}).meta({ id: "TicketPublicKey" });
 
 export const TicketSchema = z.object({
   id: z.uuid(),
@@ -43,16 +44,16 @@ export const TicketSchema = z.object({
     last_entry_gate: z.string().nullable(),
     last_exit_at: NullableTime,
   }),
-  code: z.string().optional().openapi({
+  code: z.string().optional().meta({
     description: "The signed code the QR carries (owner and admin only)",
   }),
-}).openapi("Ticket");
+}).meta({ id: "Ticket" });
 
 export const ScanResultSchema = z.object({
   result: Reason,
   ok: z.boolean(),
-  checkin_id: z.number().int().nullable().openapi({ description: "null: nothing was stored" }),
-  replayed: z.boolean().openapi({
+  checkin_id: z.number().int().nullable().meta({ description: "null: nothing was stored" }),
+  replayed: z.boolean().meta({
     description: "The stored answer to an earlier scan, same nonce",
   }),
   event_id: z.uuid(),
@@ -66,7 +67,7 @@ export const ScanResultSchema = z.object({
   gate: z.string().nullable(),
   scanned_at: Time,
   offline: z.boolean(),
-  conflict: z.boolean().openapi({
+  conflict: z.boolean().meta({
     description: "An offline device admitted this ticket but the server did not",
   }),
   previous: z.object({
@@ -75,21 +76,21 @@ export const ScanResultSchema = z.object({
     scanner_id: z.uuid().nullable(),
     first_at: Time,
     entries: z.number().int(),
-  }).nullable().openapi({ description: "For already_redeemed: the admission that counted" }),
-}).openapi("ScanResult");
+  }).nullable().meta({ description: "For already_redeemed: the admission that counted" }),
+}).meta({ id: "ScanResult" });
 
 const Label = z.string().trim().min(1).max(100);
 
 export const ValidateBody = z.object({
-  code: z.string().max(65_536).openapi({ description: "The text the QR carries" }),
+  code: z.string().max(65_536).meta({ description: "The text the QR carries" }),
   event_id: z.uuid(),
   gate: Label.optional(),
   direction: DirectionSchema.default("entry"),
-  nonce: Label.optional().openapi({
+  nonce: Label.optional().meta({
     description: "Idempotency key of this scan: a retry returns the same answer",
   }),
   device_id: Label.optional(),
-}).openapi("ValidateRequest");
+}).meta({ id: "ValidateRequest" });
 
 export const MAX_BATCH = 500;
 
@@ -103,11 +104,11 @@ export const BatchBody = z.object({
     direction: DirectionSchema.default("entry"),
     gate: Label.optional(),
     device_id: Label.optional(),
-    offline_result: Reason.default("ok").openapi({
+    offline_result: Reason.default("ok").meta({
       description: "What the device answered offline; not `ok` means it let nobody through",
     }),
   })).min(1).max(MAX_BATCH),
-}).openapi("OfflineBatch");
+}).meta({ id: "OfflineBatch" });
 
 export const BatchResultSchema = z.object({
   items: z.array(z.object({
@@ -124,7 +125,7 @@ export const BatchResultSchema = z.object({
     errors: z.number().int(),
   }),
   conflicts: z.array(ScanResultSchema),
-}).openapi("OfflineBatchResult");
+}).meta({ id: "OfflineBatchResult" });
 
 const SyncStatus = z.enum(["valid", "revoked", "unpaid"]);
 
@@ -157,4 +158,4 @@ export const SyncSchema = z.object({
   next_cursor: z.string(),
   has_more: z.boolean(),
   server_time: Time,
-}).openapi("ScannerSync");
+}).meta({ id: "ScannerSync" });

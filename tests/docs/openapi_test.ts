@@ -3,7 +3,8 @@
  * it holds when this runs) and validate as OpenAPI 3.1.
  */
 import assert from "node:assert/strict";
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createRoute } from "../../shared/routing.ts";
 import { createGateway, FUNCTIONS_PREFIX } from "../../functions/gateway.ts";
 import { FUNCTIONS } from "../../functions/registry.ts";
 import { createApp } from "../../shared/http.ts";

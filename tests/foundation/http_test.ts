@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createRoute } from "../../shared/routing.ts";
 import { createApp } from "../../shared/http.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { jsonBody, jsonResponse } from "../../shared/openapi.ts";
