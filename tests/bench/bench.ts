@@ -1,5 +1,6 @@
 /**
- * `deno task bench [--smoke] [--only=door,flash,catalog,cold] [--pool=N] [--strict]`
+ * `deno task bench [--smoke] [--only=door,flash,catalog,cold] [--levels=16,64] [--pool=N]
+ *                  [--profile] [--strict]`
  *
  * Creates a fresh database on DATABASE_URL (bootstrap + migrations), seeds what
  * each scenario needs, starts the Upstash proxy over REDIS_URL and the gateway
@@ -27,14 +28,19 @@ const FULL = {
     levels: [16, 64],
     scans: 4992,
     warm: 1000,
-    paced: { scanners: 64, perSecond: 2, seconds: 10 },
+    paced: { scanners: 64, perSecond: 2, seconds: 10, warmupSeconds: 4 },
   },
   flash: { buyers: 2000, capacity: 500, concurrency: 64, pgPerClient: 8, warm: 100 },
   catalog: { events: 40, connections: 32, seconds: 5, warmSeconds: 1 },
   coldRuns: 10,
 };
 const SMOKE = {
-  door: { levels: [4, 8], scans: 64, warm: 16, paced: { scanners: 8, perSecond: 2, seconds: 1 } },
+  door: {
+    levels: [4, 8],
+    scans: 64,
+    warm: 16,
+    paced: { scanners: 8, perSecond: 2, seconds: 1, warmupSeconds: 1 },
+  },
   flash: { buyers: 40, capacity: 10, concurrency: 8, pgPerClient: 2, warm: 4 },
   catalog: { events: 5, connections: 4, seconds: 1, warmSeconds: 0 },
   coldRuns: 1,
@@ -49,6 +55,9 @@ const optionOf = (name: string) =>
   Deno.args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const only = new Set((optionOf("only") ?? "door,flash,catalog,cold").split(","));
 const profile = smoke ? SMOKE : FULL;
+const levels = optionOf("levels");
+// --levels= (empty) runs only the door's paced latency.
+if (levels !== undefined) profile.door.levels = levels.split(",").filter(Boolean).map(Number);
 const say = (msg: string) =>
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
@@ -82,7 +91,8 @@ async function main(): Promise<number> {
     const keyring = await parseKeyring(JSON.stringify([keyEntry]));
     say(`database ${db.name}; seeding`);
     const d = profile.door;
-    const paced = d.paced.scanners * (d.paced.perSecond * d.paced.seconds + 2) + 64;
+    const pacedSeconds = d.paced.seconds + d.paced.warmupSeconds;
+    const paced = d.paced.scanners * (d.paced.perSecond * pacedSeconds + 2) + 64;
     const pools: Record<string, number> = {
       httpwarm: d.warm + 64,
       httppaced: paced,

@@ -71,6 +71,8 @@ export interface PacedDoor {
   scanners: number;
   scans_per_second_each: number;
   seconds: number;
+  /** Run before `seconds` and not counted, on both sides (connections opening, first plans). */
+  warmup_seconds: number;
   api: LoadResult;
   /** pgbench at the same rate and concurrency: the database's own latency at that pace. */
   pgbench: PgbenchResult;
@@ -85,7 +87,7 @@ export async function runDoorPaced(
   url: string,
   databaseUrl: string,
   data: DoorData,
-  opts: { scanners: number; perSecond: number; seconds: number },
+  opts: { scanners: number; perSecond: number; seconds: number; warmupSeconds: number },
   settle: () => Promise<void>,
 ): Promise<PacedDoor> {
   await settle();
@@ -96,6 +98,7 @@ export async function runDoorPaced(
     clients: opts.scanners,
     rate: opts.scanners * opts.perSecond,
     seconds: opts.seconds,
+    warmupSeconds: opts.warmupSeconds,
   });
   await settle();
   const api = await runPaced({
@@ -103,6 +106,7 @@ export async function runDoorPaced(
     clients: opts.scanners,
     perSecond: opts.perSecond,
     seconds: opts.seconds,
+    warmupSeconds: opts.warmupSeconds,
     label: "POST /tickets/validate",
     classify: scanOutcome,
     next: nextScan(data, "httppaced"),
@@ -111,6 +115,7 @@ export async function runDoorPaced(
     scanners: opts.scanners,
     scans_per_second_each: opts.perSecond,
     seconds: opts.seconds,
+    warmup_seconds: opts.warmupSeconds,
     api,
     pgbench,
   };

@@ -114,6 +114,8 @@ interface Raw {
   errors: number;
   timeouts: number;
   last: number;
+  /** Responses that arrive before this (ms since the start) are warm-up: not in the latencies. */
+  warmupMs: number;
 }
 
 const toAutocannon = (req: Req): AutocannonRequest => ({
@@ -147,7 +149,8 @@ async function fire(
     timeout: 30,
   });
   instance.on("response", (_client, status, _bytes, ms) => {
-    raw.latencies.push(ms);
+    // Counted (latency, throughput) only after the warm-up; every response is in the statuses.
+    if (performance.now() - started >= raw.warmupMs) raw.latencies.push(ms);
     raw.statuses[status] = (raw.statuses[status] ?? 0) + 1;
     raw.last = performance.now();
   });
@@ -161,6 +164,7 @@ async function measured(
   label: string,
   cpuOverride: LoadOptions["cpu"],
   body: (started: number, raw: Raw) => Promise<void>,
+  warmupMs = 0,
 ): Promise<LoadResult> {
   const raw: Raw = {
     latencies: [],
@@ -170,19 +174,20 @@ async function measured(
     errors: 0,
     timeouts: 0,
     last: 0,
+    warmupMs,
   };
   await hooks?.before();
   const probe = cpuOverride ?? cpuProbe;
   const cpuBefore = await probe?.();
   const started = performance.now();
   await body(started, raw);
-  const seconds = ((raw.last || performance.now()) - started) / 1000;
+  const seconds = ((raw.last || performance.now()) - started - warmupMs) / 1000;
   const cpuAfter = await probe?.();
   await hooks?.after(label);
   const perRequest = (k: string) =>
     round((cpuAfter![k] - (cpuBefore![k] ?? 0)) / Math.max(1, raw.latencies.length));
   return {
-    responses: raw.latencies.length,
+    responses: Object.values(raw.statuses).reduce((a, b) => a + b, 0),
     seconds: round(seconds),
     rps: round(raw.latencies.length / seconds),
     latency_ms: summarize(raw.latencies),
@@ -208,13 +213,15 @@ export function runLoad(opts: LoadOptions, markOutcome?: string): Promise<LoadRe
  * one sending `perSecond` requests a second for `seconds`, their starts spread
  * evenly over the first second so they do not all fire together — e.g. door
  * scanners, each scanning at its own pace, rather than a closed loop that
- * measures only how long the queue is.
+ * measures only how long the queue is. The first `warmupSeconds` (connections
+ * opening, clients starting) are run but not counted: the figure is the steady state.
  */
 export function runPaced(
   opts: Omit<LoadOptions, "connections" | "amount" | "durationSeconds"> & {
     clients: number;
     perSecond: number;
     seconds: number;
+    warmupSeconds: number;
   },
 ): Promise<LoadResult> {
   const label = `${opts.label} paced, ${opts.clients} × ${opts.perSecond}/s`;
@@ -225,7 +232,7 @@ export function runPaced(
         {
           ...opts,
           connections: 1,
-          amount: opts.perSecond * opts.seconds,
+          amount: opts.perSecond * (opts.warmupSeconds + opts.seconds),
           connectionRate: opts.perSecond,
         },
         started,
@@ -233,5 +240,5 @@ export function runPaced(
         raw,
       );
     }));
-  });
+  }, opts.warmupSeconds * 1000);
 }

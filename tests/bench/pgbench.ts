@@ -14,9 +14,14 @@ export interface PgbenchOptions {
   clients: number;
   /** A fixed number of transactions per client, or … */
   transactionsPerClient?: number;
-  /** … a paced run: `rate` transactions a second (Poisson schedule) for `seconds`. */
+  /**
+   * … a paced run: `rate` transactions a second (Poisson schedule) for
+   * `warmupSeconds` + `seconds`; transactions of the warm-up (new connections
+   * planning their first calls) are not in the latencies.
+   */
   rate?: number;
   seconds?: number;
+  warmupSeconds?: number;
 }
 
 export interface PgbenchResult {
@@ -40,7 +45,7 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
       `--client=${opts.clients}`,
       `--jobs=${threads}`,
       ...(opts.rate
-        ? [`--rate=${opts.rate}`, `--time=${opts.seconds}`]
+        ? [`--rate=${opts.rate}`, `--time=${(opts.warmupSeconds ?? 0) + opts.seconds!}`]
         : [`--transactions=${opts.transactionsPerClient}`]),
       `--file=${script}`,
       "--log",
@@ -60,7 +65,7 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
     return {
       transactions: done,
       tps: Math.round(Number(tps[1]) * 10) / 10,
-      latency_ms: summarize(await transactionTimes(dir)),
+      latency_ms: summarize(await transactionTimes(dir, opts.warmupSeconds ?? 0)),
       command:
         `pgbench -n -M prepared -c ${opts.clients} -j ${threads} -t ${opts.transactionsPerClient}`,
     };
@@ -69,15 +74,21 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
   }
 }
 
-/** Per-transaction log lines: `client_id transaction_no time_us script_no epoch us`. */
-async function transactionTimes(dir: string): Promise<number[]> {
-  const times: number[] = [];
+/**
+ * Latencies (ms) from the per-transaction log lines, `client_id transaction_no
+ * time_us script_no epoch_s us` (epoch: when it ended), leaving out those that
+ * ended in the first `warmupSeconds` after the first one did.
+ */
+async function transactionTimes(dir: string, warmupSeconds: number): Promise<number[]> {
+  const done: { at: number; ms: number }[] = [];
   for await (const entry of Deno.readDir(dir)) {
     if (!entry.name.startsWith("tx")) continue;
     for (const line of (await Deno.readTextFile(`${dir}/${entry.name}`)).split("\n")) {
       const fields = line.split(" ");
-      if (fields.length >= 3) times.push(Number(fields[2]) / 1000);
+      if (fields.length < 6) continue;
+      done.push({ at: Number(fields[4]) + Number(fields[5]) / 1e6, ms: Number(fields[2]) / 1000 });
     }
   }
-  return times;
+  const first = Math.min(...done.map((t) => t.at));
+  return done.filter((t) => t.at - first >= warmupSeconds).map((t) => t.ms);
 }

@@ -187,7 +187,8 @@ export function table(r: Results): string {
   const paced = r.door_paced;
   if (paced) {
     rows.push([
-      `door latency, ${paced.scanners} scanners × ${paced.scans_per_second_each} scans/s each`,
+      `door latency, ${paced.scanners} scanners × ${paced.scans_per_second_each} scans/s each ` +
+      `for ${paced.seconds} s, after ${paced.warmup_seconds} s of warm-up`,
       `${fmt(paced.api.rps)} validations/s; ${lat(paced.api)}`,
       `pgbench \`checkin_ticket\` at the same rate: ${lat(paced.pgbench)}`,
       "—",
