@@ -14,7 +14,7 @@ import { FUNCTIONS } from "../../functions/registry.ts";
 import { generateKeyEntry, parseKeyring } from "../../shared/tickets/keys.ts";
 import { RespConnection } from "../support/resp.ts";
 import { type CatalogRun, runCatalog } from "./catalog.ts";
-import { coldStart } from "./cold_start.ts";
+import { coldStarts } from "./cold_start.ts";
 import { createBenchDatabase, seedCatalog, seedDoor, seedFlash } from "./data.ts";
 import { type DoorRun, type PacedDoor, runDoor, runDoorPaced, warmDoor } from "./door.ts";
 import { type FlashRun, purchases, runFlash } from "./flash.ts";
@@ -200,12 +200,16 @@ async function main(): Promise<number> {
     const cold: Results["cold_start"] = { functions: [] };
     if (only.has("cold")) {
       say(`cold start: ${profile.coldRuns} runs per function`);
-      cold.floor = await coldStart("floor", "tests/bench/trivial_entry.ts", env, profile.coldRuns);
-      for (const name of Object.keys(FUNCTIONS)) {
-        cold.functions.push(
-          await coldStart(name, `functions/${name}/index.ts`, env, profile.coldRuns),
-        );
-      }
+      const [floor, stack, ...functions] = await coldStarts(
+        [
+          { name: "floor", entry: "tests/bench/trivial_entry.ts" },
+          { name: "stack", entry: "tests/bench/stack_entry.ts" },
+          ...Object.keys(FUNCTIONS).map((name) => ({ name, entry: `functions/${name}/index.ts` })),
+        ],
+        env,
+        profile.coldRuns,
+      );
+      Object.assign(cold, { floor, stack, functions });
     }
 
     const [{ server_version }] = await db.sql<{ server_version: string }[]>`show server_version`;

@@ -52,15 +52,26 @@ async function once(entry: string, name: string, env: Record<string, string>): P
   }
 }
 
-/** Boots `entry` `runs` times; the first run is included (it is a cold start too). */
-export async function coldStart(
-  name: string,
-  entry: string,
+/**
+ * Boots each entry `runs` times, round-robin (the floors and the functions
+ * take turns, so a busy moment of the machine lands on all of them alike);
+ * the first round is included (it is a cold start too).
+ */
+export async function coldStarts(
+  entries: { name: string; entry: string }[],
   env: Record<string, string>,
   runs: number,
-): Promise<ColdStart> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await once(entry, name, env));
-  const rounded = times.map((t) => Math.round(t * 10) / 10);
-  return { name, entry, runs_ms: rounded, median_ms: Math.round(median(times) * 10) / 10 };
+): Promise<ColdStart[]> {
+  const times = entries.map(() => [] as number[]);
+  for (let round = 0; round < runs; round++) {
+    for (const [i, { name, entry }] of entries.entries()) {
+      times[i].push(await once(entry, name, env));
+    }
+  }
+  return entries.map(({ name, entry }, i) => ({
+    name,
+    entry,
+    runs_ms: times[i].map((t) => Math.round(t * 10) / 10),
+    median_ms: Math.round(median(times[i]) * 10) / 10,
+  }));
 }

@@ -28,7 +28,8 @@ export interface Results {
   door_paced?: PacedDoor;
   flash?: FlashRun;
   catalog?: CatalogRun;
-  cold_start: { floor?: ColdStart; functions: ColdStart[] };
+  /** floor: an empty `Deno.serve`; stack: hono + zod with one route (what any function loads). */
+  cold_start: { floor?: ColdStart; stack?: ColdStart; functions: ColdStart[] };
   checks: Check[];
 }
 
@@ -229,12 +230,16 @@ export function table(r: Results): string {
       verdict(r.checks, "catalog GET /events/{id}"),
     ]);
   }
-  const floor = r.cold_start.floor;
+  const { floor, stack } = r.cold_start;
+  const baselines = [
+    floor && `empty \`Deno.serve\`: ${floor.median_ms} ms`,
+    stack && `hono + zod, one route: ${stack.median_ms} ms`,
+  ].filter(Boolean).join("; ");
   for (const cs of r.cold_start.functions) {
     rows.push([
       `cold start \`${cs.name}\``,
       `median ${cs.median_ms} ms of ${cs.runs_ms.length}`,
-      floor ? `empty \`Deno.serve\`: ${floor.median_ms} ms` : "—",
+      baselines || "—",
       floor ? fmt(cs.median_ms / floor.median_ms, 1) + "×" : "—",
       "≤ 150 ms",
       verdict(r.checks, `cold start ${cs.name}:`),
