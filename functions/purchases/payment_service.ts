@@ -149,20 +149,22 @@ async function applyRefunded(tx: Tx, order: LockedOrder, payment: ProviderPaymen
     return result(order.id, "unchanged");
   }
   await recordRefund(tx, order, payment, "provider_refund", "succeeded");
-  await markOrderRefunded(tx, order, payment, payment.status);
-  return result(order.id, "refunded");
+  const releasedTypes = await markOrderRefunded(tx, order, payment, payment.status);
+  return result(order.id, "refunded", { releasedTypes });
 }
 
 /**
  * "Order refunded": revokes its tickets (sold -= n), clears any hold and marks
- * the order refunded, in the caller's transaction.
+ * the order refunded, in the caller's transaction. Returns the order's ticket
+ * types: their places are on sale again (their sold-out flags may go).
  */
 export async function markOrderRefunded(
   tx: Tx,
   order: LockedOrder,
   payment: ProviderPayment,
   reason: string,
-): Promise<void> {
+  actorId: string | null = null,
+): Promise<string[]> {
   const [{ revoked }] = await tx<{ revoked: number }[]>`
     select public.revoke_order_tickets(${order.id}, ${reason}) as revoked`;
   await releaseHolds(tx, order.id);
@@ -171,7 +173,7 @@ export async function markOrderRefunded(
                   provider_status = ${payment.rawStatus}, failure_reason = ${reason}
             where id = ${order.id}`;
   await audit(tx, {
-    actorId: null,
+    actorId,
     action: "order.refunded",
     entity: "order",
     entityId: order.id,
@@ -179,6 +181,9 @@ export async function markOrderRefunded(
   });
   // Queued in this transaction (outbox): the notice exists exactly when the refund does.
   await queueRefundNotice(tx, order.id);
+  const types = await tx<{ ticket_type_id: string }[]>`
+    select distinct ticket_type_id from public.order_items where order_id = ${order.id}`;
+  return types.map((t) => t.ticket_type_id);
 }
 
 async function refundPayment(
@@ -196,12 +201,13 @@ async function refundPayment(
  * decision the provider has not accepted yet; the sweep retries it. Returns
  * the id when the row is still pending.
  */
-async function recordRefund(
+export async function recordRefund(
   tx: Tx,
   order: LockedOrder,
   payment: ProviderPayment,
   reason: string,
   status: "pending" | "succeeded",
+  actorId: string | null = null,
 ): Promise<string | undefined> {
   const [row] = await tx<{ id: string; status: string }[]>`
     insert into public.refunds (order_id, provider, provider_payment_id, amount, currency, reason,
@@ -214,7 +220,7 @@ async function recordRefund(
     returning id, status`;
   if (row.status === "pending") {
     await audit(tx, {
-      actorId: null,
+      actorId,
       action: "refund.decided",
       entity: "refund",
       entityId: row.id,

@@ -1,17 +1,19 @@
 /**
  * The purchases function: buy tickets (a hold + a checkout preference), read
- * an order's status, and (webhook_routes.ts) Mercado Pago's notifications, the
- * sweep and the local simulated checkout.
+ * an order's status, refund it (admins), and (webhook_routes.ts) Mercado
+ * Pago's notifications, the sweep and the local simulated checkout.
  */
 import { createRoute } from "../../shared/routing.ts";
-import { requireUser } from "../../shared/auth.ts";
+import { requireRole, requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db.ts";
 import { createApp } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
 import { paymentProvider } from "../../shared/payments/mod.ts";
+import { refundOrder } from "./admin_refund_service.ts";
 import { getOrderStatus } from "./order_service.ts";
 import { createPurchase } from "./purchase_service.ts";
 import {
+  AdminRefundResponse,
   IdempotencyHeaders,
   OrderParams,
   OrderStatusResponse,
@@ -54,6 +56,25 @@ const status = createRoute({
   },
 });
 
+const refund = createRoute({
+  method: "post",
+  path: "/{order_id}/refund",
+  tags: ["purchases"],
+  summary: "Refund a paid order in full (admin)",
+  description: "Revokes the order's tickets at once, puts their places back on sale, queues the " +
+    "buyer's notice and asks Mercado Pago for the refund (retried by the sweep until accepted). " +
+    "Calling it again for a refunded order answers 200 with `Idempotent-Replayed: true`. Codes: " +
+    "`order_not_found`, `order_not_refundable` (details: status), `forbidden`, `busy`.",
+  security: bearerAuth,
+  middleware: [requireRole("admin")] as const,
+  request: { params: OrderParams },
+  responses: {
+    201: jsonResponse(AdminRefundResponse, "Refunded now"),
+    200: jsonResponse(AdminRefundResponse, "Refunded already (a replay)"),
+    ...errorResponses(400, 401, 403, 404, 409, 503),
+  },
+});
+
 export function createPurchasesApp() {
   const app = createApp("purchases");
   app.openapi(purchase, async (c) => {
@@ -74,6 +95,13 @@ export function createPurchasesApp() {
   app.openapi(status, async (c) => {
     const order = await getOrderStatus(await db(), c.var.user, c.req.valid("param").order_id);
     return c.json(order, 200);
+  });
+  app.openapi(refund, async (c) => {
+    const { order_id } = c.req.valid("param");
+    const result = await refundOrder(await db(), paymentProvider(), c.var.user, order_id);
+    const { replayed, ...response } = result;
+    if (replayed) c.header("idempotent-replayed", "true");
+    return c.json(response, replayed ? 200 : 201);
   });
   registerWebhookRoutes(app);
   registerSimulatorRoutes(app);

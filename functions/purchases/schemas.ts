@@ -86,6 +86,22 @@ export const OrderStatusResponse = z.object({
   })),
 }).meta({ id: "OrderStatus" });
 
+export const AdminRefundResponse = z.object({
+  order_id: z.uuid(),
+  status: z.literal("refunded"),
+  tickets_revoked: z.number().int().meta({ description: "Tickets of the order now revoked" }),
+  refund: z.object({
+    id: z.uuid(),
+    status: z.enum(["pending", "requested", "succeeded"]).meta({
+      description: "pending: decided, the provider not reached yet (retried by the sweep); " +
+        "requested: accepted by the provider; succeeded: the provider reports it refunded",
+    }),
+    amount: z.number().int(),
+    currency: z.string(),
+    reason: z.string(),
+  }).nullable(),
+}).meta({ id: "AdminRefund" });
+
 export const WebhookQuery = z.object({
   "data.id": z.string().max(64).optional(),
   type: z.string().max(80).optional(),

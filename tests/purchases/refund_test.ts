@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { dbTest } from "../support/harness.ts";
 import { expireOrder, makeOrder } from "../support/purchase_builders.ts";
 import { makeUser } from "../support/builders.ts";
-import { purchaseEnv } from "./env.ts";
+import { key, purchaseBody, purchaseEnv } from "./env.ts";
 import { deliver, orderAwaitingPayment, orderState } from "./webhook_support.ts";
 
 const sweep = (app: Awaited<ReturnType<typeof purchaseEnv>>["app"]) =>
@@ -192,4 +192,20 @@ dbTest("the sweep needs the scheduler secret or the service-role key", async () 
     headers: { authorization: `Bearer ${service}` },
   });
   assert.equal(ok.status, 200);
+});
+
+dbTest("a refund notified by Mercado Pago puts the places on sale again at once", async () => {
+  const env = await purchaseEnv();
+  const { event, ticketType, paymentId } = await orderAwaitingPayment(env.sql, env.fake, {
+    quantity: 2,
+    capacity: 2,
+  });
+  env.fake.setPaymentStatus(paymentId, "approved");
+  await deliver(env.app, paymentId);
+  const buyer = await env.asUser();
+  const buy = () => buyer.post("/purchases", purchaseBody(event.id, ticketType.id, 2), key());
+  assert.equal((await buy()).body.error.code, "sold_out");
+  env.fake.setPaymentStatus(paymentId, "refunded");
+  await deliver(env.app, paymentId);
+  assert.equal((await buy()).status, 201, "not turned away by a remembered sold out");
 });
