@@ -6,6 +6,9 @@ import { deliver, orderAwaitingPayment, orderState } from "./webhook_support.ts"
 
 type Env = Awaited<ReturnType<typeof purchaseEnv>>;
 
+/** The order of two tickets after its refund: both revoked, their places back. */
+const REFUNDED_TWO = { status: "refunded", valid: 0, revoked: 2, sold: 0, held: 0 };
+
 /** An order paid through the fake Mercado Pago (its webhook delivered), with 2 tickets. */
 async function paidOrder(env: Env, capacity = 10) {
   const made = await orderAwaitingPayment(env.sql, env.fake, { quantity: 2, capacity });
@@ -42,13 +45,7 @@ dbTest(
         reason: "admin",
       },
     });
-    assert.deepEqual(await orderState(sql, order.order_id, ticketType.id), {
-      status: "refunded",
-      valid: 0,
-      revoked: 2,
-      sold: 0,
-      held: 0,
-    });
+    assert.deepEqual(await orderState(sql, order.order_id, ticketType.id), REFUNDED_TWO);
     const sent = fake.refunds.filter((r) => r.payment_id === paymentId);
     assert.equal(sent.length, 1, "one refund call reached Mercado Pago");
     assert.equal(sent[0].idempotency_key, refund.id);
@@ -84,13 +81,7 @@ dbTest("twenty admins refunding one order at once: one refund, one call, one not
   assert.equal(n, 1);
   assert.equal(fake.refunds.filter((r) => r.payment_id === paymentId).length, 1);
   assert.equal(await refundNotices(sql, order.order_id), 1);
-  assert.deepEqual(await orderState(sql, order.order_id, ticketType.id), {
-    status: "refunded",
-    valid: 0,
-    revoked: 2,
-    sold: 0,
-    held: 0,
-  });
+  assert.deepEqual(await orderState(sql, order.order_id, ticketType.id), REFUNDED_TWO);
 });
 
 dbTest(
