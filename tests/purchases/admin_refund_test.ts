@@ -2,12 +2,9 @@ import assert from "node:assert/strict";
 import { dbTest } from "../support/harness.ts";
 import type { Sql } from "../../shared/db.ts";
 import { key, purchaseBody, purchaseEnv } from "./env.ts";
-import { deliver, orderAwaitingPayment, orderState } from "./webhook_support.ts";
+import { deliver, orderAwaitingPayment, orderState, REFUNDED_TWO } from "./webhook_support.ts";
 
 type Env = Awaited<ReturnType<typeof purchaseEnv>>;
-
-/** The order of two tickets after its refund: both revoked, their places back. */
-const REFUNDED_TWO = { status: "refunded", valid: 0, revoked: 2, sold: 0, held: 0 };
 
 /** An order paid through the fake Mercado Pago (its webhook delivered), with 2 tickets. */
 async function paidOrder(env: Env, capacity = 10) {

@@ -42,6 +42,11 @@ export async function deliver(
   return { status: response.status, body: await response.json() };
 }
 
+/** orderState of a two-ticket order once paid: both tickets valid and sold. */
+export const PAID_TWO = { status: "paid", valid: 2, revoked: 0, sold: 2, held: 0 };
+/** orderState of a paid two-ticket order once refunded: both revoked, their places back. */
+export const REFUNDED_TWO = { status: "refunded", valid: 0, revoked: 2, sold: 0, held: 0 };
+
 export async function orderState(sql: Sql, orderId: string, ticketTypeId: string) {
   const [row] = await sql<
     { status: string; valid: number; revoked: number; sold: number; held: number }[]
