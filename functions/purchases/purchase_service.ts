@@ -12,6 +12,7 @@ import { log } from "../../shared/log.ts";
 import { type PaymentProvider, providerUnavailable } from "../../shared/payments/mod.ts";
 import {
   type Attendee,
+  orderForKey,
   type ReservationItem,
   type ReservedOrder,
   reserveTickets,
@@ -40,12 +41,19 @@ export async function createPurchase(
   request: PurchaseRequest,
 ): Promise<ReservedOrder> {
   await enforceRateLimit(request.buyerId);
-  await refuseKnownSoldOut(request.items);
+  const hash = await requestHash(request);
+  // A replay returns its order whatever the flags say: the buyer holds the seat the
+  // flag is about. The key is looked up only when a flag would refuse the request,
+  // so the sold-out fast path stays one Redis read for everybody else.
+  const soldOut = await knownSoldOut(request.items);
+  if (soldOut && !(await orderForKey(sql, request.buyerId, request.idempotencyKey, hash))) {
+    throw soldOut;
+  }
   let order: ReservedOrder;
   try {
     order = await reserveTickets(sql, {
       ...request,
-      requestHash: await requestHash(request),
+      requestHash: hash,
       holdMinutes: config().HOLD_MINUTES,
     });
   } catch (error) {
@@ -65,15 +73,17 @@ async function enforceRateLimit(buyerId: string): Promise<void> {
   });
 }
 
-async function refuseKnownSoldOut(items: ReservationItem[]): Promise<void> {
+/** The sold_out error a remembered flag answers with, or undefined when no flag is set. */
+async function knownSoldOut(items: ReservationItem[]): Promise<DomainError | undefined> {
   for (const item of items) {
     if (await cache().get<boolean>(soldOutKey(item.ticket_type_id))) {
-      throw new DomainError("sold_out", "Not enough tickets left", {
+      return new DomainError("sold_out", "Not enough tickets left", {
         ticket_type_id: item.ticket_type_id,
         available: 0,
       });
     }
   }
+  return undefined;
 }
 
 async function rememberSoldOut(error: unknown): Promise<void> {

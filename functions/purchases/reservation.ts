@@ -85,3 +85,23 @@ export async function reserveTickets(sql: Sql, input: ReservationInput): Promise
     throw reservationError(error) ?? error;
   }
 }
+
+/**
+ * Whether the buyer's Idempotency-Key already made an order (the same body);
+ * another body under the key is idempotency_conflict, as in reserveTickets.
+ */
+export async function orderForKey(
+  sql: Sql,
+  buyerId: string,
+  idempotencyKey: string,
+  requestHash: string,
+): Promise<boolean> {
+  try {
+    const [row] = await sql<{ order: ReservedOrder | null }[]>`
+      select public.order_for_idempotency_key(${buyerId}, ${idempotencyKey}, ${requestHash})
+        as "order"`;
+    return row.order !== null;
+  } catch (error) {
+    throw reservationError(error) ?? error;
+  }
+}

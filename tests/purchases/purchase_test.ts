@@ -245,3 +245,34 @@ dbTest("a sold-out flag answers from Redis for seconds, then Postgres decides ag
   );
   assert.equal(again.status, 201);
 });
+
+dbTest("a same-key retry gets its order back while the sold-out flag is set", async () => {
+  const { sql, asUser } = await purchaseEnv();
+  const { cache } = await import("../../shared/cache.ts");
+  const { soldOutKey } = await import("../../functions/purchases/purchase_service.ts");
+  const { event, ticketType } = await eventOnSale(sql, { capacity: 1 });
+  const a = await asUser();
+  const aKey = key();
+  const first = await a.post("/purchases", purchaseBody(event.id, ticketType.id), aKey);
+  assert.equal(first.status, 201);
+  const b = await (await asUser()).post("/purchases", purchaseBody(event.id, ticketType.id), key());
+  assert.equal(b.body.error.code, "sold_out");
+  assert.equal(await cache().get(soldOutKey(ticketType.id)), true, "the flag is set");
+  const retries = await Promise.all(
+    Array.from(
+      { length: 3 },
+      () => a.post("/purchases", purchaseBody(event.id, ticketType.id), aKey),
+    ),
+  );
+  for (const retry of retries) {
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    assert.equal(retry.body.order_id, first.body.order_id);
+    assert.equal(retry.body.checkout_url, first.body.checkout_url);
+  }
+  // Another body under the same key is still a conflict, flag or not.
+  const other = await a.post("/purchases", purchaseBody(event.id, ticketType.id, 2), aKey);
+  assert.equal(other.body.error.code, "idempotency_conflict");
+  // A new key from A is a new purchase: the flag answers it.
+  const fresh = await a.post("/purchases", purchaseBody(event.id, ticketType.id), key());
+  assert.equal(fresh.body.error.code, "sold_out");
+});
