@@ -69,6 +69,9 @@ function result(
 }
 
 async function applyApproved(tx: Tx, order: LockedOrder, payment: ProviderPayment) {
+  // A payment already refunded (we asked, or Mercado Pago told us) never pays an order,
+  // however late its "approved" notification comes.
+  if (await hasRefund(tx, order, payment)) return result(order.id, "unchanged");
   if (order.status === "paid" || order.status === "refunded") {
     if (order.provider_payment_id === payment.id) return result(order.id, "unchanged");
     // A second approved payment for a settled order: the buyer paid twice.
@@ -83,6 +86,13 @@ async function applyApproved(tx: Tx, order: LockedOrder, payment: ProviderPaymen
   const refunded = await refundPayment(tx, order, payment, "capacity_unavailable");
   await markOrderRefunded(tx, order, payment, "capacity_unavailable");
   return refunded;
+}
+
+async function hasRefund(tx: Tx, order: LockedOrder, payment: ProviderPayment) {
+  const rows = await tx`select 1 from public.refunds
+                         where provider = ${order.payment_provider}
+                           and provider_payment_id = ${payment.id}`;
+  return rows.length > 0;
 }
 
 /**
@@ -141,10 +151,11 @@ async function applyRejected(tx: Tx, order: LockedOrder, payment: ProviderPaymen
 }
 
 async function applyRefunded(tx: Tx, order: LockedOrder, payment: ProviderPayment) {
-  const otherPayment = order.provider_payment_id !== null &&
-    order.provider_payment_id !== payment.id;
-  if (otherPayment || order.status === "refunded") {
-    // A refund we asked for (duplicate payment, or the order's own) is now confirmed.
+  // Only the payment that paid the order can unpay it. Any other (a wrong amount or a
+  // duplicate we refunded, a payment never accepted) is a refund we asked for or merely
+  // observe: recorded as done, the order untouched.
+  const paidByThis = order.status === "paid" && order.provider_payment_id === payment.id;
+  if (!paidByThis) {
     await recordRefund(tx, order, payment, "provider_refund", "succeeded");
     return result(order.id, "unchanged");
   }

@@ -191,3 +191,52 @@ dbTest("a refund notified by Mercado Pago puts the places on sale again at once"
   await deliver(env.app, paymentId);
   assert.equal((await buy()).status, 201, "not turned away by a remembered sold out");
 });
+
+dbTest(
+  "a refunded wrong-amount payment never moves its order; the right payment pays it",
+  async () => {
+    const { sql, app, fake } = await purchaseEnv();
+    const { order, ticketType } = await orderAwaitingPayment(sql, fake, { quantity: 2 });
+    const mails = async () =>
+      (await sql`select template from public.email_outbox where data ->> 'order_id' = ${order.order_id}
+               order by created_at`).map((r) => r.template);
+    const wrong = fake.addPayment({
+      status: "approved",
+      external_reference: order.order_id,
+      transaction_amount: (order.total - 100) / 100,
+      currency_id: "ARS",
+    });
+    await deliver(app, wrong);
+    assert.equal((await orderState(sql, order.order_id, ticketType.id)).status, "pending");
+    assert.equal(fake.refunds.filter((r) => r.payment_id === wrong).length, 1, "Pw refunded");
+    // Mercado Pago notifies that Pw is refunded (the fake marked it so when asked).
+    assert.equal(fake.payment(wrong)!.status, "refunded");
+    const notified = await deliver(app, wrong);
+    assert.equal(notified.body.state, "processed");
+    assert.deepEqual(await orderState(sql, order.order_id, ticketType.id), {
+      status: "pending",
+      valid: 0,
+      revoked: 0,
+      sold: 0,
+      held: 2,
+    });
+    assert.deepEqual(await mails(), [], "no refund notice for an order never paid");
+    const [mismatch] = await sql`select reason, status from public.refunds
+                                where provider_payment_id = ${String(wrong)}`;
+    assert.deepEqual({ ...mismatch }, { reason: "amount_mismatch", status: "succeeded" });
+    // The buyer pays again, the right amount: the order is paid, nothing else refunded.
+    const right = fake.addPayment({
+      status: "approved",
+      external_reference: order.order_id,
+      transaction_amount: order.total / 100,
+      currency_id: "ARS",
+    });
+    await deliver(app, right);
+    assert.deepEqual(await orderState(sql, order.order_id, ticketType.id), PAID_TWO);
+    assert.equal(fake.refunds.filter((r) => r.payment_id === right).length, 0, "Pc kept");
+    assert.deepEqual(await mails(), ["order_confirmation"]);
+    const [paid] =
+      await sql`select provider_payment_id from public.orders where id = ${order.order_id}`;
+    assert.equal(paid.provider_payment_id, String(right));
+  },
+);
