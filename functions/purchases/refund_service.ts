@@ -8,6 +8,12 @@ import { audit } from "../../shared/audit.ts";
 import type { Sql } from "../../shared/db.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import { failureText, type PaymentProvider } from "../../shared/payments/mod.ts";
+import {
+  drainDue,
+  PROVIDER_RETRY,
+  type RetryQueue,
+  scheduleRetry,
+} from "../../shared/retry_queue.ts";
 
 interface PendingRefund {
   id: string;
@@ -46,16 +52,19 @@ export async function requestRefund(
     });
     return true;
   } catch (error) {
-    await sql`update public.refunds
-                 -- Backoff 30 s, 1, 2, 4 … min, capped at an hour: steady, never hammering.
-                 set attempts = attempts + 1,
-                     next_attempt_at = now() + make_interval(secs => least(3600, 30 * power(2, attempts))),
-                     last_error = ${failureText(error)}
-               where id = ${refund.id}`;
+    await scheduleRetry(sql, refundQueue(provider.name), refund.id, failureText(error));
     log.error("refund request failed; will retry", { refund_id: refund.id, ...errorFields(error) });
     return false;
   }
 }
+
+// Money owed back is never given up: a refund the provider keeps refusing is retried
+// hourly (and logged as an error each time) until it is accepted.
+const refundQueue = (providerName: string): RetryQueue => ({
+  table: "public.refunds",
+  ready: (sql) => sql`status = 'pending' and provider = ${providerName}`,
+  policy: { ...PROVIDER_RETRY, maxAttempts: Number.POSITIVE_INFINITY },
+});
 
 /** Retries refunds whose provider call failed; returns how many the provider accepted. */
 export async function retryPendingRefunds(
@@ -63,11 +72,10 @@ export async function retryPendingRefunds(
   provider: PaymentProvider,
   limit = 20,
 ): Promise<number> {
-  const due = await sql<{ id: string }[]>`
-    select id from public.refunds
-     where status = 'pending' and next_attempt_at <= now() and provider = ${provider.name}
-     order by next_attempt_at limit ${limit}`;
-  let accepted = 0;
-  for (const { id } of due) if (await requestRefund(sql, provider, id)) accepted++;
-  return accepted;
+  return await drainDue<string>(
+    sql,
+    refundQueue(provider.name),
+    limit,
+    (id) => requestRefund(sql, provider, id),
+  );
 }

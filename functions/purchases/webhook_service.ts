@@ -5,10 +5,16 @@
  * fails. The notification body is never trusted for the payment's state.
  */
 import { cache } from "../../shared/cache.ts";
-import { type Sql, withTx } from "../../shared/db.ts";
+import { type Db, type Sql, withTx } from "../../shared/db.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import { kickDispatch } from "../../shared/mail/kick.ts";
 import { failureText, isValidPaymentId, type PaymentProvider } from "../../shared/payments/mod.ts";
+import {
+  drainDue,
+  PROVIDER_RETRY,
+  type RetryQueue,
+  scheduleRetry,
+} from "../../shared/retry_queue.ts";
 import { applyPayment, type ApplyResult } from "./payment_service.ts";
 import { requestRefund } from "./refund_service.ts";
 import { soldOutKey } from "./purchase_service.ts";
@@ -28,8 +34,16 @@ export interface ReceiveResult {
   state: string;
 }
 
-// After this many failed attempts a row stops being retried and is left for a person.
-const MAX_ATTEMPTS = 12;
+// A row is ready when it was never processed, failed, or its worker died (claim expired).
+const readyFor = (providerName?: string) => (sql: Db) =>
+  sql`(state in ('received', 'failed') or (state = 'processing' and locked_until < now()))
+      ${providerName ? sql`and provider = ${providerName}` : sql``}`;
+// After PROVIDER_RETRY's 12 failed attempts a row stops being retried (dead) for a person.
+const NOTIFICATION_QUEUE: RetryQueue = {
+  table: "public.payment_notifications",
+  ready: readyFor(),
+  policy: PROVIDER_RETRY,
+};
 // A claim outlives a slow provider call (5 s timeout, one retry) with room to spare;
 // a worker that died mid-way loses its claim after this and another one retries.
 const CLAIM_SECONDS = 60;
@@ -100,14 +114,15 @@ async function afterCommit(sql: Sql, provider: PaymentProvider, applied: ApplyRe
 }
 
 async function markFailed(sql: Sql, id: number, attempts: number, error: unknown) {
-  const state = attempts >= MAX_ATTEMPTS ? "dead" : "failed";
-  await sql`update public.payment_notifications
-               set state = ${state}, locked_until = null,
-                   last_error = ${failureText(error)},
-                   -- Backoff 30 s, 1, 2, 4 … min, capped at an hour (Mercado Pago retries too).
-                   next_attempt_at = now() + make_interval(secs => least(3600, 30 * power(2, attempts - 1)))
+  await sql`update public.payment_notifications set state = 'failed', locked_until = null
              where id = ${id}`;
-  log[state === "dead" ? "error" : "warn"]("payment notification failed", {
+  // The claim counted the attempt; after MAX_ATTEMPTS the row is left for a person.
+  const spent = await scheduleRetry(sql, NOTIFICATION_QUEUE, id, failureText(error), {
+    counted: true,
+  });
+  const state = spent ? "dead" : "failed";
+  if (spent) await sql`update public.payment_notifications set state = 'dead' where id = ${id}`;
+  log[spent ? "error" : "warn"]("payment notification failed", {
     notification_id: id,
     attempts,
     state,
@@ -128,14 +143,11 @@ export async function retryDueNotifications(
   provider: PaymentProvider,
   limit = 50,
 ): Promise<number> {
-  const due = await sql<{ id: number }[]>`
-    select id from public.payment_notifications
-     where provider = ${provider.name} and next_attempt_at <= now()
-       and (state in ('received', 'failed') or (state = 'processing' and locked_until < now()))
-     order by next_attempt_at limit ${limit}`;
-  let processed = 0;
-  for (const { id } of due) {
-    if (await processNotification(sql, provider, id) === "processed") processed++;
-  }
-  return processed;
+  const queue = { ...NOTIFICATION_QUEUE, ready: readyFor(provider.name) };
+  return await drainDue<number>(
+    sql,
+    queue,
+    limit,
+    async (id) => await processNotification(sql, provider, id) === "processed",
+  );
 }

@@ -1,14 +1,14 @@
 /**
  * Drains the outbox: claims due rows, renders them, sends them through the
  * circuit breaker, and records each attempt. A failed attempt is retried
- * with full-jitter backoff until the row's max_attempts, then the row is
+ * with the shared retry-queue backoff until the row's max_attempts, then the row is
  * `failed` (admins see and re-queue it). Nothing is deleted: invariant 5.
  */
 import type { Sql } from "../db.ts";
 import { audit } from "../audit.ts";
 import { type BreakerState, type CircuitBreaker, CircuitOpenError } from "../circuit_breaker.ts";
 import { errorFields, log } from "../log.ts";
-import { backoffDelay } from "../retry.ts";
+import { retryDelayMs } from "../retry_queue.ts";
 import {
   claimBatch,
   claimById,
@@ -34,7 +34,7 @@ export interface DispatchOptions {
   concurrency?: number;
   /** Longer than a batch can take (batch/concurrency × send timeout); past it, rows are reclaimed. */
   leaseMs?: number;
-  /** Backoff between attempts of one row (full jitter, bounded). */
+  /** Backoff between attempts of one row (shared/retry_queue.ts: doubling, capped, jittered). */
   backoff?: { baseMs: number; maxMs: number };
   /** Stop claiming after this long, so a scheduled call ends inside the edge wall-clock limit. */
   timeBudgetMs?: number;
@@ -196,7 +196,7 @@ async function retryLater(
   error: string,
   result: SendResult | undefined,
 ): Promise<RowOutcome> {
-  const delayMs = backoffDelay(row.attempts - 1, run.backoff);
+  const delayMs = retryDelayMs(row.attempts, run.backoff);
   const status = await markRetry(sql, row, { delayMs, error });
   if (status === "failed") await auditFailure(sql, row, error);
   log.warn("email attempt failed", {
