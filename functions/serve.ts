@@ -2,6 +2,10 @@
  * `deno task dev`: the local gateway. Starts (or opens) the database, applies
  * migrations and the demo seed when it is new, mounts every function under
  * /functions/v1/<name>, and prints demo tokens and example requests.
+ *
+ * It is never a production server: it seeds demo users (an admin among them)
+ * and prints their tokens, so it refuses APP_ENV=production before touching
+ * the database, and prints tokens only in development.
  */
 import { config, reloadConfig } from "../shared/config.ts";
 import { db } from "../shared/db.ts";
@@ -13,6 +17,7 @@ import { printBanner } from "./_dev/banner.ts";
 import { startDevLoops } from "./_dev/loops.ts";
 
 if (import.meta.main) {
+  refuseProduction();
   const settings = config();
   const sql = await db();
   const { fresh, applied } = await prepareDatabase(sql, { seed: true });
@@ -22,7 +27,8 @@ if (import.meta.main) {
     port: settings.PORT,
     hostname: "127.0.0.1",
     onListen: async ({ port }) => {
-      console.log(await printBanner(`http://127.0.0.1:${port}`, settings.SUPABASE_JWT_SECRET));
+      const tokenSecret = settings.APP_ENV === "development" ? settings.JWT_SECRET : undefined;
+      console.log(await printBanner(`http://127.0.0.1:${port}`, tokenSecret));
     },
   }, gateway.fetch);
   pointFunctionsBaseUrlAt(`http://127.0.0.1:${server.addr.port}`);
@@ -39,6 +45,16 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+}
+
+function refuseProduction(): void {
+  const appEnv = Deno.env.get("APP_ENV");
+  if (appEnv !== "production" && !Deno.env.get("SB_REGION")) return;
+  console.error(
+    "deno task dev is the local gateway: it seeds demo users and prints their tokens, so it " +
+      "refuses APP_ENV=production. Deploy the functions to Supabase (see the README).",
+  );
+  Deno.exit(1);
 }
 
 /**

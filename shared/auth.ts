@@ -1,12 +1,16 @@
 /**
  * Verification of Supabase access tokens with jose, and the Hono middleware
  * that guards routes. HS256 tokens are checked only against the project's
- * secret and asymmetric ones only against the JWKS, so a token signed with
- * the public key as an HMAC secret (algorithm confusion) never passes.
+ * secret — and only when one is configured (JWT_SECRET); asymmetric ones only
+ * against the JWKS, so a token signed with the public key as an HMAC secret
+ * (algorithm confusion) never passes. Every token must carry `exp`, and one
+ * issued in the future (`iat` past the clock leeway) is refused.
  */
 import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import type { MiddlewareHandler } from "hono";
 import { config } from "./config.ts";
+import { apiKeyKind, isNewApiKey } from "./api_keys.ts";
+import { matchesAny } from "./secure_compare.ts";
 import { forbidden, unauthorized } from "./errors.ts";
 import type { AppEnv } from "./http.ts";
 
@@ -72,7 +76,7 @@ function verifiedTokens(): Map<string, JWTPayload> {
 
 function stillValid(payload: JWTPayload): boolean {
   return typeof payload.exp === "number" &&
-    payload.exp + CLOCK_TOLERANCE_SECONDS > Date.now() / 1000;
+    payload.exp + CLOCK_TOLERANCE_SECONDS > nowSeconds();
 }
 
 function remember(tokens: Map<string, JWTPayload>, key: string, payload: JWTPayload) {
@@ -99,26 +103,36 @@ export async function verifyAccessToken(
 }
 
 async function verifyUncached(token: string, apiKey: boolean): Promise<JWTPayload> {
-  const { SUPABASE_JWT_SECRET, SUPABASE_JWT_ISSUER } = config();
-  const options = apiKey ? { clockTolerance: CLOCK_TOLERANCE_SECONDS } : {
-    audience: "authenticated",
-    issuer: SUPABASE_JWT_ISSUER,
+  const { JWT_SECRET, SUPABASE_JWT_ISSUER } = config();
+  const options = {
+    ...(apiKey ? {} : { audience: "authenticated", issuer: SUPABASE_JWT_ISSUER }),
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    // A token without `exp` would be valid forever, however it leaked.
+    requiredClaims: ["exp"],
   };
   const { decodeProtectedHeader, errors: joseErrors, jwtVerify } = await loadJose();
   try {
     const { alg } = decodeProtectedHeader(token);
+    let payload: JWTPayload;
     if (alg === "HS256") {
-      if (!SUPABASE_JWT_SECRET) throw unauthorized("HS256 tokens are not accepted");
-      const secret = new TextEncoder().encode(SUPABASE_JWT_SECRET);
-      return (await jwtVerify(token, secret, { ...options, algorithms: ["HS256"] })).payload;
+      // No secret configured means no HS256 at all: never a default to fall back on.
+      if (!JWT_SECRET) throw unauthorized("HS256 tokens are not accepted");
+      const secret = new TextEncoder().encode(JWT_SECRET);
+      payload = (await jwtVerify(token, secret, { ...options, algorithms: ["HS256"] })).payload;
+    } else {
+      const keys = await projectJwks();
+      if (!keys || !alg || !ASYMMETRIC_ALGORITHMS.includes(alg)) {
+        throw unauthorized("Unsupported token algorithm");
+      }
+      payload = (await jwtVerify(token, keys, { ...options, algorithms: ASYMMETRIC_ALGORITHMS }))
+        .payload;
     }
-    const keys = await projectJwks();
-    if (!keys || !alg || !ASYMMETRIC_ALGORITHMS.includes(alg)) {
-      throw unauthorized("Unsupported token algorithm");
+    // jose checks `iat` only against a maximum age; a token from the future is
+    // one minted with a stolen key or a broken clock, and outlives its `exp` intent.
+    if (typeof payload.iat === "number" && payload.iat > nowSeconds() + CLOCK_TOLERANCE_SECONDS) {
+      throw unauthorized("The access token was issued in the future");
     }
-    return (await jwtVerify(token, keys, { ...options, algorithms: ASYMMETRIC_ALGORITHMS }))
-      .payload;
+    return payload;
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthorized("The access token has expired");
     if (error instanceof joseErrors.JOSEError || error instanceof TypeError) {
@@ -127,6 +141,8 @@ async function verifyUncached(token: string, apiKey: boolean): Promise<JWTPayloa
     throw error;
   }
 }
+
+const nowSeconds = () => Date.now() / 1000;
 
 /** Roles from the RBAC hook's `user_roles` claim, or `app_metadata.roles`. */
 export function rolesFromClaims(claims: JWTPayload): AppRole[] {
@@ -164,32 +180,39 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 /**
  * The signed-in user, or undefined when no Authorization header was sent or it
- * carries the project's anon key. A bad token is 401.
+ * carries one of the project's API keys (a visitor). A bad token is 401.
  */
 export async function authenticate(header: string | undefined): Promise<AuthUser | undefined> {
   const token = bearerToken(header);
   if (!header) return undefined;
   if (!token) throw unauthorized("The Authorization header must be 'Bearer <token>'");
+  if (isNewApiKey(token)) {
+    await apiKeyKind(token); // 401 for a key this project does not have
+    return undefined;
+  }
   if (await isAnonKey(token)) return undefined;
   return userFromClaims(await verifyAccessToken(token));
 }
 
 /**
  * supabase-js sends the project's (legacy, JWT) anon key as the bearer while
- * nobody is signed in: that caller is a visitor, not a bad token. The key must
- * still verify (signature, expiry); it has no audience.
+ * nobody is signed in: that caller is a visitor, not a bad token. The key is
+ * the injected SUPABASE_ANON_KEY, or must verify (signature, expiry); it has
+ * no audience.
  */
 async function isAnonKey(token: string): Promise<boolean> {
-  const { decodeJwt } = await loadJose();
-  let role: unknown;
-  try {
-    role = decodeJwt(token).role;
-  } catch {
-    return false;
-  }
-  if (role !== "anon") return false;
+  if (claimedRole(await loadJose(), token) !== "anon") return false;
+  if (await matchesAny(token, config().apiKeys.publishable)) return true;
   await verifyAccessToken(token, { apiKey: true });
   return true;
+}
+
+function claimedRole({ decodeJwt }: typeof import("jose"), token: string): unknown {
+  try {
+    return decodeJwt(token).role;
+  } catch {
+    return undefined;
+  }
 }
 
 /** 401 unless a valid user token is sent; sets `c.var.user`. */
@@ -217,11 +240,17 @@ export function requireRole(...roles: AppRole[]): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** True when the token is the project's service-role key (used by schedulers). */
+/**
+ * True when the bearer is one of the project's secret keys (`sb_secret_…`, the
+ * injected SUPABASE_SERVICE_ROLE_KEY) or a legacy service-role JWT that
+ * verifies (used by schedulers).
+ */
 export async function isServiceRoleToken(header: string | undefined): Promise<boolean> {
   const token = bearerToken(header);
   if (!token) return false;
   try {
+    if (await apiKeyKind(token) === "secret") return true;
+    if (isNewApiKey(token)) return false;
     const claims = await verifyAccessToken(token, { apiKey: true });
     return claims.role === "service_role";
   } catch {

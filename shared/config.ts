@@ -2,18 +2,20 @@
  * Every environment variable the backend reads, validated once with zod.
  *
  * Dev defaults are explicit (see DEV_DEFAULTS) so `deno task dev` runs with no
- * env at all, and they are refused when APP_ENV=production: a production
- * deploy that forgot a secret fails at boot, naming the variable.
+ * env at all. With APP_ENV=production none of them applies, whatever else is
+ * set: a deploy that forgot a secret, or set a weak one, fails at boot naming
+ * the variable (config_production.ts).
  */
 import { z } from "zod";
+import { productionProblem } from "./config_production.ts";
 
 export const DEV_JWT_SECRET = "crodify-dev-jwt-secret-not-for-production-000000";
 export const DEV_WEBHOOK_SECRET = "crodify-dev-webhook-secret";
 export const DEV_SCHEDULER_SECRET = "crodify-dev-scheduler-secret";
 
+/** Used only outside production; production must set each of these itself. */
 const DEV_DEFAULTS = {
   SUPABASE_URL: "http://127.0.0.1:54321",
-  SUPABASE_JWT_SECRET: DEV_JWT_SECRET,
   MERCADOPAGO_WEBHOOK_SECRET: DEV_WEBHOOK_SECRET,
   SCHEDULER_SECRET: DEV_SCHEDULER_SECRET,
   EMAIL_FROM: "Crodify <tickets@crodify.local>",
@@ -21,21 +23,18 @@ const DEV_DEFAULTS = {
   PUBLIC_APP_URL: "http://127.0.0.1:5173",
 } as const;
 
-/** Variables that production must set itself; dev gets DEV_DEFAULTS. */
-const REQUIRED_IN_PRODUCTION = [
-  "SUPABASE_URL",
-  "MERCADOPAGO_WEBHOOK_SECRET",
-  "SCHEDULER_SECRET",
-  "EMAIL_FROM",
-  "CORS_ORIGINS",
-  "PUBLIC_APP_URL",
-] as const;
+/** Every value published in this repository, which production must never run on. */
+const PUBLISHED_DEV_VALUES: Record<string, string> = {
+  ...DEV_DEFAULTS,
+  JWT_SECRET: DEV_JWT_SECRET,
+  SUPABASE_JWT_SECRET: DEV_JWT_SECRET,
+};
 
 const optionalString = z.string().trim().min(1).optional();
 const optionalUrl = z.url().optional();
 
 const schema = z.object({
-  APP_ENV: z.enum(["development", "test", "production"]).default("development"),
+  APP_ENV: z.enum(["development", "test", "production"]),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   PORT: z.coerce.number().int().min(0).max(65535).default(54321),
   DATABASE_URL: optionalUrl,
@@ -44,8 +43,21 @@ const schema = z.object({
   EMBEDDED_DB_DIR: z.string().default(".data/pglite"),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   SUPABASE_URL: optionalUrl,
+  /**
+   * The legacy HS256 JWT secret. Supabase refuses user secrets named SUPABASE_*,
+   * so a deploy sets JWT_SECRET; SUPABASE_JWT_SECRET stays as a local alias.
+   */
+  JWT_SECRET: z.string().min(32).optional(),
   SUPABASE_JWT_SECRET: z.string().min(32).optional(),
   SUPABASE_JWKS: optionalString,
+  /** Injected by Supabase: `{"default":"sb_publishable_…"}`; the singular forms are fallbacks. */
+  SUPABASE_PUBLISHABLE_KEYS: optionalString,
+  SUPABASE_PUBLISHABLE_KEY: optionalString,
+  SUPABASE_SECRET_KEYS: optionalString,
+  SUPABASE_SECRET_KEY: optionalString,
+  /** Injected by Supabase on projects with legacy (JWT) API keys. */
+  SUPABASE_ANON_KEY: optionalString,
+  SUPABASE_SERVICE_ROLE_KEY: optionalString,
   /** Expected `iss` claim; checked only when set. */
   SUPABASE_JWT_ISSUER: optionalString,
   UPSTASH_REDIS_REST_URL: optionalUrl,
@@ -72,16 +84,20 @@ const schema = z.object({
   APP_VERSION: z.string().default("dev"),
 });
 
-type Raw = z.infer<typeof schema>;
+export type RawConfig = z.infer<typeof schema>;
 
 export type Config =
-  & Omit<Raw, keyof typeof DEV_DEFAULTS | "SUPABASE_URL">
+  & Omit<RawConfig, keyof typeof DEV_DEFAULTS | "JWT_SECRET" | "SUPABASE_JWT_SECRET">
   & { [K in keyof typeof DEV_DEFAULTS]: string }
   & {
+    /** The HS256 secret; undefined (JWKS only) unless configured, or the dev default. */
+    JWT_SECRET: string | undefined;
     /** The database to use, or undefined for the embedded PGlite. */
     databaseUrl: string | undefined;
     corsOrigins: string[];
     functionsBaseUrl: string;
+    /** The project's API keys a visitor (publishable, anon) or a server (secret) presents. */
+    apiKeys: { publishable: string[]; secret: string[] };
     isProduction: boolean;
   };
 
@@ -89,9 +105,26 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/**
+ * Supabase's hosted runtime sets SB_REGION (never a local stack): there APP_ENV
+ * defaults to production, and anything else is refused, so a deploy that
+ * forgot APP_ENV never runs on the published dev secrets.
+ */
+function appEnv(env: Record<string, string | undefined>): string {
+  const hosted = Boolean(env.SB_REGION);
+  const value = env.APP_ENV || (hosted ? "production" : "development");
+  if (hosted && value !== "production") {
+    throw new ConfigError(
+      `APP_ENV=${value} is refused on a hosted Supabase project (SB_REGION is set); ` +
+        "it would run on the published dev secrets",
+    );
+  }
+  return value;
+}
+
 /** Parses an env record; pure so tests can feed it any environment. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const source = { ...env };
+  const source: Record<string, string | undefined> = { ...env, APP_ENV: appEnv(env) };
   // The seed called SendGrid's key EMAIL_API_KEY; accept it as an alias.
   source.SENDGRID_API_KEY ??= env.EMAIL_API_KEY;
   for (const [key, value] of Object.entries(source)) {
@@ -106,42 +139,57 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   const raw = parsed.data;
   const isProduction = raw.APP_ENV === "production";
-  if (isProduction) assertProductionReady(raw);
-  const withDefaults = { ...DEV_DEFAULTS, ...stripUndefined(raw) };
+  const problem = isProduction ? productionProblem(raw, PUBLISHED_DEV_VALUES) : undefined;
+  if (problem) throw new ConfigError(`APP_ENV=production refuses to start: ${problem}`);
+  // Production gets no default at all: every value below was checked as set.
+  const settings = isProduction
+    ? stripUndefined(raw) as typeof DEV_DEFAULTS & RawConfig
+    : { ...DEV_DEFAULTS, ...stripUndefined(raw) };
   return {
-    ...withDefaults,
+    ...settings,
+    JWT_SECRET: raw.JWT_SECRET ?? raw.SUPABASE_JWT_SECRET ??
+      (isProduction ? undefined : DEV_JWT_SECRET),
     databaseUrl: raw.DATABASE_URL ?? raw.SUPABASE_DB_URL,
-    corsOrigins: withDefaults.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
-    functionsBaseUrl: raw.FUNCTIONS_BASE_URL ?? `${withDefaults.SUPABASE_URL}/functions/v1`,
+    corsOrigins: settings.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
+    functionsBaseUrl: raw.FUNCTIONS_BASE_URL ?? `${settings.SUPABASE_URL}/functions/v1`,
+    apiKeys: {
+      publishable: [
+        ...projectKeys(raw, "SUPABASE_PUBLISHABLE_KEYS", "SUPABASE_PUBLISHABLE_KEY"),
+        ...(raw.SUPABASE_ANON_KEY ? [raw.SUPABASE_ANON_KEY] : []),
+      ],
+      secret: [
+        ...projectKeys(raw, "SUPABASE_SECRET_KEYS", "SUPABASE_SECRET_KEY"),
+        ...(raw.SUPABASE_SERVICE_ROLE_KEY ? [raw.SUPABASE_SERVICE_ROLE_KEY] : []),
+      ],
+    },
     isProduction,
   } as Config;
 }
 
-function assertProductionReady(raw: Raw): void {
-  const missing: string[] = REQUIRED_IN_PRODUCTION.filter((key) => raw[key] === undefined);
-  if (!raw.DATABASE_URL && !raw.SUPABASE_DB_URL) missing.push("DATABASE_URL");
-  if (!raw.SUPABASE_JWT_SECRET && !raw.SUPABASE_JWKS && !raw.SUPABASE_URL) {
-    missing.push("SUPABASE_JWT_SECRET");
+/**
+ * The values of a key dictionary (`{"default":"sb_…","web":"sb_…"}`, as Supabase
+ * injects it), else the singular variable, as `@supabase/server` reads them.
+ */
+function projectKeys(
+  raw: RawConfig,
+  plural: "SUPABASE_PUBLISHABLE_KEYS" | "SUPABASE_SECRET_KEYS",
+  singular: "SUPABASE_PUBLISHABLE_KEY" | "SUPABASE_SECRET_KEY",
+): string[] {
+  const json = raw[plural];
+  if (!json) return raw[singular] ? [raw[singular]] : [];
+  let keys: unknown;
+  try {
+    keys = JSON.parse(json);
+  } catch {
+    keys = undefined;
   }
-  if (!raw.MERCADOPAGO_ACCESS_TOKEN) missing.push("MERCADOPAGO_ACCESS_TOKEN");
-  if (!raw.SENDGRID_API_KEY) missing.push("SENDGRID_API_KEY");
-  if (!raw.TICKET_SIGNING_KEYS) missing.push("TICKET_SIGNING_KEYS");
-  if (!raw.UPSTASH_REDIS_REST_URL || !raw.UPSTASH_REDIS_REST_TOKEN) {
-    missing.push("UPSTASH_REDIS_REST_URL");
+  const values = keys && typeof keys === "object" && !Array.isArray(keys)
+    ? Object.values(keys)
+    : [];
+  if (values.length === 0 || values.some((v) => typeof v !== "string" || v.length < 16)) {
+    throw new ConfigError(`Invalid environment variable ${plural}: expected {"name":"<key>",…}`);
   }
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `APP_ENV=production refuses dev defaults; set ${missing.join(", ")}`,
-    );
-  }
-  for (const [key, devValue] of Object.entries(DEV_DEFAULTS)) {
-    if (raw[key as keyof Raw] === devValue) {
-      throw new ConfigError(`APP_ENV=production refuses the dev default for ${key}`);
-    }
-  }
-  if (raw.CORS_ORIGINS?.split(",").some((origin) => origin.trim() === "*")) {
-    throw new ConfigError("APP_ENV=production refuses CORS_ORIGINS=*");
-  }
+  return values as string[];
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,11 +1,13 @@
 /**
  * Authorisation of scheduled calls (pg_cron + pg_net, the local loop): the
  * shared SCHEDULER_SECRET as `Authorization: Bearer <secret>` or
- * `x-scheduler-secret`, or the project's service-role token.
+ * `x-scheduler-secret`, or one of the project's secret keys (`sb_secret_…` from
+ * SUPABASE_SECRET_KEYS, as `apikey` or bearer), or its service-role token.
  */
 import type { MiddlewareHandler } from "hono";
 import { config } from "./config.ts";
 import { bearerToken, isServiceRoleToken } from "./auth.ts";
+import { isSecretApiKey } from "./api_keys.ts";
 import { unauthorized } from "./errors.ts";
 import { timingSafeEqual } from "./secure_compare.ts";
 import type { AppEnv } from "./http.ts";
@@ -15,6 +17,7 @@ export async function isSchedulerRequest(headers: Headers): Promise<boolean> {
   const presented = headers.get("x-scheduler-secret") ||
     bearerToken(headers.get("authorization") ?? undefined);
   if (presented && await timingSafeEqual(presented, secret)) return true;
+  if (await isSecretApiKey(headers.get("apikey") ?? undefined)) return true;
   return await isServiceRoleToken(headers.get("authorization") ?? undefined);
 }
 
@@ -24,7 +27,7 @@ export const requireScheduler: MiddlewareHandler<AppEnv> = async function requir
   next,
 ) {
   if (!(await isSchedulerRequest(c.req.raw.headers))) {
-    throw unauthorized("A scheduler secret or service-role token is required");
+    throw unauthorized("A scheduler secret, a secret API key or a service-role token is required");
   }
   await next();
 };

@@ -16,3 +16,9 @@ export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
   for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
   return diff === 0;
 }
+
+/** Whether `value` equals one of `candidates`; every candidate is compared, whatever matched. */
+export async function matchesAny(value: string, candidates: readonly string[]): Promise<boolean> {
+  const results = await Promise.all(candidates.map((c) => timingSafeEqual(value, c)));
+  return results.includes(true);
+}

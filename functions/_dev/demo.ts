@@ -20,20 +20,29 @@ export interface TokenClaims {
   roles?: AppRole[];
   role?: string;
   aud?: string;
-  expiresIn?: string | number;
+  /** null signs a token without `exp` (tests of what the API refuses). */
+  expiresIn?: string | number | null;
+  /** `iat` in seconds; now by default. */
+  issuedAt?: number;
   [claim: string]: unknown;
 }
 
 /** Signs an HS256 token shaped like a Supabase access token (roles in `user_roles`). */
 export async function signHs256Token(secret: string, claims: TokenClaims): Promise<string> {
-  const { sub, roles = ["user"], aud = "authenticated", expiresIn = "1h", ...rest } = claims;
-  return await new SignJWT({ role: "authenticated", user_roles: roles, ...rest })
+  return await accessTokenJwt(claims)
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** The claims of a Supabase access token, unsigned; the caller sets the header and signs. */
+export function accessTokenJwt(claims: TokenClaims): SignJWT {
+  const { sub, roles = ["user"], aud = "authenticated", expiresIn = "1h", issuedAt, ...rest } =
+    claims;
+  const jwt = new SignJWT({ role: "authenticated", user_roles: roles, ...rest })
     .setSubject(sub)
     .setAudience(aud)
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(new TextEncoder().encode(secret));
+    .setIssuedAt(issuedAt);
+  return expiresIn === null ? jwt : jwt.setExpirationTime(expiresIn);
 }
 
 /**

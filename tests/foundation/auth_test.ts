@@ -66,12 +66,36 @@ dbTest("bad tokens get 401 unauthorized", async () => {
       .sign(new TextEncoder().encode(JSON.stringify(TEST_ES256_PUBLIC_JWK))),
     garbage: "not.a.jwt",
     noSubject: await hs256Token({ sub: "not-a-uuid" }),
+    // Time claims: a token without `exp` would never expire; one issued an hour
+    // from now was minted with a stolen key or a broken clock.
+    noExpiry: await hs256Token({ sub: USER_ID, expiresIn: null }),
+    noExpiryEs256: await es256Token({ sub: USER_ID, expiresIn: null }),
+    issuedInTheFuture: await hs256Token({
+      sub: USER_ID,
+      issuedAt: now + 3600,
+      expiresIn: now + 7200,
+    }),
+    issuedInTheFutureEs256: await es256Token({
+      sub: USER_ID,
+      issuedAt: now + 3600,
+      expiresIn: now + 7200,
+    }),
   };
   for (const [name, token] of Object.entries(bad)) {
     const { status, body } = await call("/me", token || undefined);
     assert.equal(status, 401, name);
     assert.equal(body.error.code, "unauthorized", name);
   }
+});
+
+dbTest("iat within the clock-skew leeway (30 s) is accepted, beyond it refused", async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const skewed = await es256Token({ sub: USER_ID, issuedAt: now + 20 });
+  assert.equal((await call("/me", skewed)).status, 200);
+  const ahead = await es256Token({ sub: USER_ID, issuedAt: now + 90 });
+  const { status, body } = await call("/me", ahead);
+  assert.equal(status, 401);
+  assert.equal(body.error.code, "unauthorized");
 });
 
 dbTest("a valid token without the role gets 403 forbidden", async () => {

@@ -2,9 +2,14 @@
  * Access tokens shaped like Supabase's: HS256 with the project secret, and
  * ES256 with a key published in a JWKS (as new Supabase projects sign them).
  */
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { exportJWK, generateKeyPair, type JWK } from "jose";
 import { config } from "../../shared/config.ts";
-import { signHs256Token, signProjectApiKey, type TokenClaims } from "../../functions/_dev/demo.ts";
+import {
+  accessTokenJwt,
+  signHs256Token,
+  signProjectApiKey,
+  type TokenClaims,
+} from "../../functions/_dev/demo.ts";
 
 export type { TokenClaims };
 
@@ -16,25 +21,27 @@ const publicJwk: JWK = { ...(await exportJWK(es256.publicKey)), kid: ES256_KID, 
 export const TEST_JWKS = JSON.stringify({ keys: [publicJwk] });
 export const TEST_ES256_PUBLIC_JWK = publicJwk;
 
-export function hs256Token(claims: TokenClaims, secret = config().SUPABASE_JWT_SECRET) {
+/** The configured HS256 secret (the dev default in tests); production may have none. */
+function projectSecret(): string {
+  const secret = config().JWT_SECRET;
+  if (!secret) throw new Error("no JWT_SECRET is configured: pass the secret to sign with");
+  return secret;
+}
+
+export function hs256Token(claims: TokenClaims, secret = projectSecret()) {
   return signHs256Token(secret, claims);
 }
 
 export async function es256Token(claims: TokenClaims): Promise<string> {
-  const { sub, roles = ["user"], aud = "authenticated", expiresIn = "1h", ...rest } = claims;
-  return await new SignJWT({ role: "authenticated", user_roles: roles, ...rest })
+  return await accessTokenJwt(claims)
     .setProtectedHeader({ alg: "ES256", kid: ES256_KID, typ: "JWT" })
-    .setSubject(sub)
-    .setAudience(aud)
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
     .sign(es256.privateKey);
 }
 
 /** A project API key (anon or service_role) as Supabase issues them; see signProjectApiKey. */
 export function projectApiKey(
   role: "anon" | "service_role",
-  secret = config().SUPABASE_JWT_SECRET,
+  secret = projectSecret(),
 ): Promise<string> {
   return signProjectApiKey(secret, role);
 }
