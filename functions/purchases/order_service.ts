@@ -71,3 +71,39 @@ export async function getOrderStatus(sql: Db, user: AuthUser, orderId: string) {
     tickets: [...tickets],
   } satisfies OrderStatus;
 }
+
+export interface AdminRefund {
+  order_id: string;
+  status: "refunded";
+  tickets_revoked: number;
+  /** The money going back (null only for an order refunded before refunds were recorded). */
+  refund: {
+    id: string;
+    status: "pending" | "requested" | "succeeded";
+    amount: number;
+    currency: string;
+    reason: string;
+  } | null;
+  /** True when the order was refunded already (by an earlier call, or by the provider). */
+  replayed: boolean;
+}
+
+/** A refunded order's revoked tickets and the refund of its own payment. */
+export async function refundOf(sql: Db, orderId: string): Promise<Omit<AdminRefund, "replayed">> {
+  const [row] = await sql<{ tickets_revoked: number }[]>`
+    select count(*)::int as tickets_revoked from public.tickets
+     where order_id = ${orderId} and status = 'revoked'`;
+  // The order's own payment's refund (a duplicate payment's refund is another matter).
+  const [refund] = await sql<NonNullable<AdminRefund["refund"]>[]>`
+    select r.id, r.status, r.amount, r.currency::text, r.reason
+      from public.refunds r join public.orders o
+        on o.id = r.order_id and o.payment_provider = r.provider
+       and o.provider_payment_id = r.provider_payment_id
+     where r.order_id = ${orderId}`;
+  return {
+    order_id: orderId,
+    status: "refunded",
+    tickets_revoked: row.tickets_revoked,
+    refund: refund ?? null,
+  };
+}

@@ -1,10 +1,9 @@
 /**
  * Asking the provider for refunds that were decided in a transaction (see
- * payment_service.ts). The decision is durable first, the call comes after
+ * transitions.ts). The decision is durable first, the call comes after
  * commit; a failed call leaves the row pending for the sweep, so money owed
  * back is never forgotten.
  */
-import { audit } from "../../shared/audit.ts";
 import type { Sql } from "../../shared/db.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import { failureText, type PaymentProvider } from "../../shared/payments/mod.ts";
@@ -35,21 +34,8 @@ export async function requestRefund(
   try {
     // The refund row's id is the idempotency key: a retry never refunds twice.
     const accepted = await provider.refundPayment(refund.provider_payment_id, refund.id);
-    await sql.begin(async (tx) => {
-      const updated = await tx`
-        update public.refunds
-           set status = 'requested', provider_refund_id = ${accepted.id || null},
-               requested_at = now(), attempts = attempts + 1, last_error = null
-         where id = ${refund.id} and status = 'pending' returning id`;
-      if (updated.length === 0) return;
-      await audit(tx, {
-        actorId: null,
-        action: "refund.requested",
-        entity: "refund",
-        entityId: refund.id,
-        data: { order_id: refund.order_id, provider_refund_id: accepted.id },
-      });
-    });
+    await sql`select public.mark_refund_requested(p_refund_id => ${refund.id},
+                                                  p_provider_refund_id => ${accepted.id ?? ""})`;
     return true;
   } catch (error) {
     await scheduleRetry(sql, refundQueue(provider.name), refund.id, failureText(error));

@@ -1,9 +1,9 @@
 /**
- * The call into public.reserve_tickets and the translation of its SQLSTATEs
- * (CRP01…CRP09, see the purchases migration) into stable domain codes.
+ * The transition "reserve": one call into public.reserve_tickets (named
+ * arguments), its SQLSTATEs mapped by order_errors.ts.
  */
-import { type Sql, withTx } from "../../shared/db.ts";
-import { DomainError } from "../../shared/errors.ts";
+import type { Sql } from "../../shared/db.ts";
+import { orderError } from "./order_errors.ts";
 
 export interface ReservationItem {
   ticket_type_id: string;
@@ -27,7 +27,7 @@ export interface ReservationInput {
   holdMinutes: number;
 }
 
-/** What reserve_tickets returns: the order (new, or the one the key created) as JSON. */
+/** The order as the API answers it (new, or the one the key created). */
 export interface ReservedOrder {
   order_id: string;
   status: string;
@@ -38,51 +38,41 @@ export interface ReservedOrder {
   replayed: boolean;
 }
 
-const CODES: Record<string, string> = {
-  CRP01: "sold_out",
-  CRP02: "max_per_order_exceeded",
-  CRP03: "user_limit_exceeded",
-  CRP04: "sales_not_open",
-  CRP05: "sales_closed",
-  CRP06: "event_not_on_sale",
-  CRP07: "ticket_type_not_found",
-  CRP08: "event_not_found",
-  CRP09: "idempotency_conflict",
-};
-
-// Contention on a hot ticket type must fail fast (503 busy) instead of queueing
-// every request of a flash sale behind the row lock.
-const RESERVE_LOCK_TIMEOUT_MS = 2000;
-
-/** The domain error for a reservation SQLSTATE, or undefined for anything else. */
-export function reservationError(error: unknown): DomainError | undefined {
-  const pg = error as { code?: string; detail?: string; hint?: string };
-  const code = pg?.code ? CODES[pg.code] : undefined;
-  if (!code) return undefined;
-  let details: Record<string, unknown> | undefined;
-  try {
-    details = pg.detail ? JSON.parse(pg.detail) : undefined;
-  } catch {
-    details = undefined;
-  }
-  return new DomainError(code, pg.hint ?? code, details);
+/** A line of the order, as checkout shows it to the provider. */
+export interface OrderLine {
+  ticket_type_id: string;
+  name: string;
+  quantity: number;
+  unit_price: number;
 }
 
-/** Takes the hold in one statement (one plpgsql function) inside a bounded transaction. */
-export async function reserveTickets(sql: Sql, input: ReservationInput): Promise<ReservedOrder> {
+type Json = Parameters<Sql["json"]>[0];
+
+/**
+ * Takes the holds in one autocommit statement: the server commits as the
+ * function returns, so the ticket type's row lock is not held across a round
+ * trip (the function bounds its own lock waits with lock_timeout).
+ */
+export async function reserveTickets(
+  sql: Sql,
+  input: ReservationInput,
+): Promise<{ order: ReservedOrder; lines: OrderLine[] }> {
   try {
-    return await withTx(sql, async (tx) => {
-      const [row] = await tx<{ order: ReservedOrder }[]>`
-        select public.reserve_tickets(
-          ${input.buyerId}, ${input.buyerEmail ?? null}, ${input.eventId},
-          ${tx.json(input.items as unknown as Parameters<typeof tx.json>[0])},
-          ${tx.json(input.attendees as unknown as Parameters<typeof tx.json>[0])},
-          ${input.idempotencyKey}, ${input.requestHash}, ${input.holdMinutes}) as "order"`;
-      // jsonb renders timestamps as "…+00:00" with microseconds; the API speaks ISO 8601 UTC.
-      return { ...row.order, expires_at: new Date(row.order.expires_at).toISOString() };
-    }, { lockTimeoutMs: RESERVE_LOCK_TIMEOUT_MS });
+    const [row] = await sql<{ order: ReservedOrder & { items: OrderLine[] } }[]>`
+      select public.reserve_tickets(
+        p_buyer_id => ${input.buyerId}, p_event_id => ${input.eventId},
+        p_items => ${sql.json(input.items as unknown as Json)},
+        p_idempotency_key => ${input.idempotencyKey}, p_request_hash => ${input.requestHash},
+        p_hold_minutes => ${input.holdMinutes}, p_buyer_email => ${input.buyerEmail ?? null},
+        p_attendees => ${sql.json(input.attendees as unknown as Json)}) as "order"`;
+    const { items, ...order } = row.order;
+    // jsonb renders timestamps as "…+00:00" with microseconds; the API speaks ISO 8601 UTC.
+    return {
+      order: { ...order, expires_at: new Date(order.expires_at).toISOString() },
+      lines: items,
+    };
   } catch (error) {
-    throw reservationError(error) ?? error;
+    throw orderError(error) ?? error;
   }
 }
 
@@ -98,10 +88,10 @@ export async function orderForKey(
 ): Promise<boolean> {
   try {
     const [row] = await sql<{ order: ReservedOrder | null }[]>`
-      select public.order_for_idempotency_key(${buyerId}, ${idempotencyKey}, ${requestHash})
-        as "order"`;
+      select public.order_for_idempotency_key(p_buyer_id => ${buyerId},
+        p_idempotency_key => ${idempotencyKey}, p_request_hash => ${requestHash}) as "order"`;
     return row.order !== null;
   } catch (error) {
-    throw reservationError(error) ?? error;
+    throw orderError(error) ?? error;
   }
 }

@@ -9,7 +9,6 @@ import { db } from "../../shared/db.ts";
 import { createApp } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
 import { paymentProvider } from "../../shared/payments/mod.ts";
-import { refundOrder } from "./admin_refund_service.ts";
 import { getOrderStatus } from "./order_service.ts";
 import { createPurchase } from "./purchase_service.ts";
 import {
@@ -21,6 +20,7 @@ import {
   PurchaseResponse,
 } from "./schemas.ts";
 import { registerSimulatorRoutes } from "./simulator_routes.ts";
+import { refundOrder } from "./transitions.ts";
 import { registerWebhookRoutes } from "./webhook_routes.ts";
 
 const purchase = createRoute({

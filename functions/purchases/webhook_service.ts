@@ -4,10 +4,8 @@
  * re-reading the payment from the provider, and left retryable when anything
  * fails. The notification body is never trusted for the payment's state.
  */
-import { cache } from "../../shared/cache.ts";
 import { type Db, type Sql, withTx } from "../../shared/db.ts";
 import { errorFields, log } from "../../shared/log.ts";
-import { kickDispatch } from "../../shared/mail/kick.ts";
 import { failureText, isValidPaymentId, type PaymentProvider } from "../../shared/payments/mod.ts";
 import {
   drainDue,
@@ -15,9 +13,7 @@ import {
   type RetryQueue,
   scheduleRetry,
 } from "../../shared/retry_queue.ts";
-import { applyPayment, type ApplyResult } from "./payment_service.ts";
-import { requestRefund } from "./refund_service.ts";
-import { soldOutKey } from "./purchase_service.ts";
+import { afterCommit, applyPayment } from "./transitions.ts";
 
 export interface IncomingNotification {
   /** The provider's notification id (redeliveries share it). */
@@ -95,7 +91,7 @@ export async function processNotification(
       await tx`update public.payment_notifications
                   set state = ${outcome.outcome === "unknown_order" ? "ignored" : "processed"},
                       processed_at = now(), locked_until = null, last_error = null,
-                      order_id = ${outcome.orderId ?? null}, payment_status = ${payment.rawStatus}
+                      order_id = ${outcome.order_id}, payment_status = ${payment.rawStatus}
                 where id = ${id}`;
       return outcome;
     });
@@ -104,13 +100,6 @@ export async function processNotification(
   } catch (error) {
     return await markFailed(sql, id, claimed.attempts, error);
   }
-}
-
-async function afterCommit(sql: Sql, provider: PaymentProvider, applied: ApplyResult) {
-  // Mail queued by the transaction goes out now rather than at the next scheduled dispatch.
-  if (["paid", "refunded", "refund_requested"].includes(applied.outcome)) kickDispatch();
-  for (const refundId of applied.refundIds) await requestRefund(sql, provider, refundId);
-  if (applied.releasedTypes.length > 0) await cache().del(...applied.releasedTypes.map(soldOutKey));
 }
 
 async function markFailed(sql: Sql, id: number, attempts: number, error: unknown) {

@@ -1,12 +1,12 @@
 /**
  * The mails other domains queue, each inside the caller's transaction and
  * keyed by its cause, so a retried webhook or a replayed request never
- * queues a second copy. They load what the template shows with SQL, so the
- * mail reflects the state at the moment of the change.
+ * queues a second copy. Each is one SQL statement that loads what the
+ * template shows, so the mail reflects the state at the moment of the change;
+ * the order mails are SQL functions the order transitions call themselves.
  */
 import type { Db } from "../db.ts";
 import { log } from "../log.ts";
-import { enqueueEmail, type Locale } from "./outbox.ts";
 
 export interface QueueResult {
   id?: string;
@@ -15,101 +15,32 @@ export interface QueueResult {
   skipped?: string;
 }
 
-interface OrderRow {
-  id: string;
-  total: number;
-  currency: string;
-  email: string | null;
-  buyer_name: string | null;
-  locale: Locale;
-  event_id: string;
-  title: string;
-  venue: string;
-  starts_at: Date;
-  time_zone: string;
-}
-
 // The buyer's language: `locale` in their Supabase user metadata, Spanish by default.
 const LOCALE_SQL =
   `case when u.raw_user_meta_data ->> 'locale' ilike 'en%' then 'en' else 'es' end`;
 
-async function loadOrder(tx: Db, orderId: string): Promise<OrderRow | undefined> {
-  const [row] = await tx.unsafe<OrderRow[]>(
-    `select o.id, o.total, o.currency, coalesce(o.buyer_email, u.email) as email,
-            coalesce(p.display_name, u.raw_user_meta_data ->> 'display_name') as buyer_name,
-            ${LOCALE_SQL} as locale, e.id as event_id, e.title, e.venue, e.starts_at, e.time_zone
-       from public.orders o
-       join public.events e on e.id = o.event_id
-       join auth.users u on u.id = o.buyer_id
-       left join public.profiles p on p.id = o.buyer_id
-      where o.id = $1`,
-    [orderId],
-  );
-  return row;
+function logged(kind: string, orderId: string, result: QueueResult): QueueResult {
+  if (result.skipped) {
+    log.warn("email not queued", { kind, order_id: orderId, reason: result.skipped });
+  }
+  return result;
 }
 
-function eventSummary(order: OrderRow) {
-  return {
-    id: order.event_id,
-    title: order.title,
-    venue: order.venue,
-    starts_at: order.starts_at.toISOString(),
-    time_zone: order.time_zone,
-  };
-}
-
-function skip(kind: string, orderId: string, reason: string): QueueResult {
-  log.warn("email not queued", { kind, order_id: orderId, reason });
-  return { queued: false, skipped: reason };
-}
-
-/** Queues the paid order's confirmation with its valid tickets; call after issuing them. */
+/**
+ * Queues the paid order's confirmation with its valid tickets (SQL:
+ * public.queue_order_confirmation, which pay_order calls itself).
+ */
 export async function queueOrderConfirmation(tx: Db, orderId: string): Promise<QueueResult> {
-  const order = await loadOrder(tx, orderId);
-  if (!order) return skip("order_confirmation", orderId, "order not found");
-  if (!order.email) return skip("order_confirmation", orderId, "buyer has no email");
-  const tickets = await tx<
-    { id: string; event_id: string; type_name: string; attendee_name: string | null }[]
-  >`
-    select t.id, t.event_id, tt.name as type_name, t.attendee_name
-      from public.tickets t join public.ticket_types tt on tt.id = t.ticket_type_id
-     where t.order_id = ${orderId} and t.status = 'valid'
-     order by tt.sort_order, t.issued_at, t.id`;
-  if (tickets.length === 0) return skip("order_confirmation", orderId, "order has no tickets");
-  return await enqueueEmail(tx, {
-    to: order.email,
-    template: "order_confirmation",
-    locale: order.locale,
-    dedupeKey: `order_confirmation:${orderId}`,
-    data: {
-      order_id: order.id,
-      buyer_name: order.buyer_name,
-      event: eventSummary(order),
-      total: order.total,
-      currency: order.currency,
-      tickets: tickets.map((t) => ({ ...t })),
-    },
-  });
+  const [{ result }] = await tx<{ result: QueueResult }[]>`
+    select public.queue_order_confirmation(p_order_id => ${orderId}) as result`;
+  return logged("order_confirmation", orderId, result);
 }
 
-/** Queues the refund notice of an order (the whole total); call where the refund is recorded. */
+/** Queues the refund notice of an order, its whole total (SQL: public.queue_refund_notice). */
 export async function queueRefundNotice(tx: Db, orderId: string): Promise<QueueResult> {
-  const order = await loadOrder(tx, orderId);
-  if (!order) return skip("refund_notice", orderId, "order not found");
-  if (!order.email) return skip("refund_notice", orderId, "buyer has no email");
-  return await enqueueEmail(tx, {
-    to: order.email,
-    template: "refund_notice",
-    locale: order.locale,
-    dedupeKey: `refund_notice:${orderId}`,
-    data: {
-      order_id: order.id,
-      buyer_name: order.buyer_name,
-      event: eventSummary(order),
-      amount: order.total,
-      currency: order.currency,
-    },
-  });
+  const [{ result }] = await tx<{ result: QueueResult }[]>`
+    select public.queue_refund_notice(p_order_id => ${orderId}) as result`;
+  return logged("refund_notice", orderId, result);
 }
 
 /**

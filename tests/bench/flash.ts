@@ -26,8 +26,9 @@ export interface FlashRun {
 }
 
 const reserveSql = `
-  select public.reserve_tickets(q.buyer_id, q.email, :event, :items::jsonb, '[]'::jsonb,
-                                q.idempotency_key, 'pgbench', 15)
+  select public.reserve_tickets(p_buyer_id => q.buyer_id, p_event_id => :event,
+    p_items => :items::jsonb, p_idempotency_key => q.idempotency_key, p_request_hash => 'pgbench',
+    p_hold_minutes => 15, p_buyer_email => q.email)
     from bench.flash q
    where q.n = (select nextval('bench.flash_seq'))`;
 

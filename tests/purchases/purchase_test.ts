@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { dbTest } from "../support/harness.ts";
 import { eventOnSale, key, purchaseBody, purchaseEnv } from "./env.ts";
+import { expireOrder } from "../support/purchase_builders.ts";
 
 dbTest("a purchase holds the tickets and returns a Mercado Pago checkout URL", async () => {
   const { sql, fake, asUser } = await purchaseEnv();
@@ -214,7 +215,7 @@ dbTest("purchases are rate limited per user with Retry-After", async () => {
 dbTest("a sold-out flag answers from Redis for seconds, then Postgres decides again", async () => {
   const { sql, asUser } = await purchaseEnv();
   const { cache } = await import("../../shared/cache.ts");
-  const { soldOutKey } = await import("../../functions/purchases/purchase_service.ts");
+  const { soldOutKey } = await import("../../functions/purchases/sold_out.ts");
   const { event, ticketType } = await eventOnSale(sql, { capacity: 1 });
   const first = await (await asUser()).post(
     "/purchases",
@@ -230,7 +231,7 @@ dbTest("a sold-out flag answers from Redis for seconds, then Postgres decides ag
   assert.equal(second.body.error.code, "sold_out");
   assert.equal(await cache().get(soldOutKey(ticketType.id)), true);
   // With the flag set, even a freed place is refused until the flag expires (never the authority):
-  await sql`update public.order_items set held_until = null where order_id = ${first.body.order_id}`;
+  await expireOrder(sql, first.body.order_id);
   const fast = await (await asUser()).post(
     "/purchases",
     purchaseBody(event.id, ticketType.id),

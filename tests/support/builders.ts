@@ -178,6 +178,11 @@ export async function makeOrderWithTickets(sql: Db, spec: OrderSpec): Promise<Or
     insert into public.order_items (order_id, ticket_type_id, quantity, unit_price, held_until)
     values (${order.id}, ${spec.ticketType.id}, ${quantity}, ${spec.ticketType.price},
             ${pending ? expiresAt : null})`;
+  // A pending order's hold is counted, as reserve_tickets counts it.
+  if (pending) {
+    await sql`update public.ticket_types set held = held + ${quantity}
+               where id = ${spec.ticketType.id}`;
+  }
   if (!(spec.issueTickets ?? !pending)) return { orderId: order.id, ticketIds: [] };
   await sql`update public.ticket_types set sold = sold + ${quantity}
              where id = ${spec.ticketType.id}`;

@@ -71,15 +71,28 @@ async function startPglite(): Promise<string> {
   return (await startEmbeddedDatabase(undefined)).url;
 }
 
-/** Deno.test with the sanitizers off: the shared pool and proxy outlive single tests. */
+/**
+ * Deno.test with the sanitizers off (the shared pool and proxy outlive single
+ * tests). After every test the books are checked: each ticket type's `held`
+ * counter equals its counted holds (public.ticket_type_hold_drift()).
+ */
 export function dbTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
   Deno.test({
     name,
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async (t) => {
-      await setupHarness();
+      const { sql } = await setupHarness();
       await fn(t);
+      await assertHoldsBalance(sql);
     },
   });
+}
+
+/** Fails when any ticket type's held counter differs from its holds. */
+export async function assertHoldsBalance(sql: Sql): Promise<void> {
+  const drift = await sql`select * from public.ticket_type_hold_drift()`;
+  if (drift.length > 0) {
+    throw new Error(`held counter drifted from the holds: ${JSON.stringify(drift)}`);
+  }
 }

@@ -6,7 +6,7 @@ import type { Db, Sql } from "../../shared/db.ts";
 import { withTx } from "../../shared/db.ts";
 import { config } from "../../shared/config.ts";
 import { signWebhook } from "../../shared/payments/mod.ts";
-import { type LockedOrder, markOrderPaid } from "../../functions/purchases/payment_service.ts";
+import { applyPayment } from "../../functions/purchases/transitions.ts";
 import {
   makeTicketType as baseMakeTicketType,
   type TestUser,
@@ -43,28 +43,33 @@ export async function makeOrder(sql: Sql, options: MakeOrderOptions): Promise<Or
     quantity: i.quantity,
   }));
   const [{ order }] = await sql<{ order: OrderRow }[]>`
-    select public.reserve_tickets(${options.buyer.id}, ${options.buyer.email}, ${options.eventId},
-      ${sql.json(items)}, ${sql.json(options.attendees ?? [])}, ${crypto.randomUUID()}, 'builder',
-      ${config().HOLD_MINUTES}) as "order"`;
+    select public.reserve_tickets(p_buyer_id => ${options.buyer.id}, p_event_id => ${options.eventId},
+      p_items => ${sql.json(items)}, p_idempotency_key => ${crypto.randomUUID()},
+      p_request_hash => 'builder', p_hold_minutes => ${config().HOLD_MINUTES},
+      p_buyer_email => ${options.buyer.email}, p_attendees => ${sql.json(options.attendees ?? [])}
+    ) as "order"`;
   await sql`update public.orders set payment_provider = ${options.provider ?? "mercadopago"}
              where id = ${order.order_id}`;
   return order;
 }
 
-/** Pays an order the way an approved payment does (tickets issued); returns the count. */
+/** Pays an order the way an approved payment does (public.pay_order); returns the tickets issued. */
 export async function payOrder(sql: Sql, orderId: string, paymentId = `${Date.now()}`) {
   return await withTx(sql, async (tx) => {
-    const [order] = await tx<LockedOrder[]>`
-      select id, buyer_id, status, total, currency::text, payment_provider, provider_payment_id
-        from public.orders where id = ${orderId} for update`;
-    return await markOrderPaid(tx, order, {
+    const [order] = await tx<{ total: number; currency: string; payment_provider: string }[]>`
+      select total, currency::text, payment_provider from public.orders where id = ${orderId}`;
+    const result = await applyPayment(tx, order.payment_provider, {
       id: paymentId,
       status: "approved",
       rawStatus: "approved",
       externalReference: orderId,
       amount: order.total,
-      currency: order.currency.trim(),
+      currency: order.currency,
     });
+    if (result.outcome !== "paid") return null;
+    const [{ n }] = await tx<{ n: number }[]>`
+      select count(*)::int as n from public.tickets where order_id = ${orderId}`;
+    return n;
   });
 }
 
