@@ -63,7 +63,8 @@ const dispatch = createRoute({
   tags,
   summary: "Send due mail from the outbox (scheduler)",
   description: "Authorised by `Authorization: Bearer <SCHEDULER_SECRET>`, an " +
-    "`x-scheduler-secret` header, or the service-role key. pg_cron calls it every minute.",
+    "`x-scheduler-secret` header, a secret API key (`sb_secret_…`, as `apikey` or bearer) or " +
+    "the service-role key. pg_cron calls it every minute.",
   security: bearerAuth,
   middleware: [requireScheduler] as const,
   responses: { 200: jsonResponse(DispatchReport, "What this pass did"), ...errorResponses(401) },

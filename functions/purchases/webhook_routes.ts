@@ -37,8 +37,8 @@ const sweep = createRoute({
   path: "/sweep",
   tags: ["purchases"],
   summary: "Expire old holds, retry failed notifications and refunds (scheduler)",
-  description: "Authenticated with the `x-scheduler-secret` header (SCHEDULER_SECRET) or the " +
-    "service-role key as bearer token.",
+  description: "Authenticated with the `x-scheduler-secret` header (SCHEDULER_SECRET), a secret " +
+    "API key (`sb_secret_…`, as `apikey` or bearer) or the service-role key as bearer token.",
   security: bearerAuth,
   middleware: [requireScheduler] as const,
   responses: {

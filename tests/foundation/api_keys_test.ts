@@ -9,9 +9,12 @@ import { createApp } from "../../shared/http.ts";
 import { optionalUser, requireUser } from "../../shared/auth.ts";
 import { createEventsApp } from "../../functions/events/routes.ts";
 import { createNotificationsApp } from "../../functions/notifications/routes.ts";
+import { createGateway } from "../../functions/gateway.ts";
+import { FUNCTIONS } from "../../functions/registry.ts";
+import { captureLogs } from "../../shared/log.ts";
 import { dbTest } from "../support/harness.ts";
 import { asProduction, withConfig } from "../support/production_env.ts";
-import { es256Token } from "../support/tokens.ts";
+import { es256Token, hs256Token } from "../support/tokens.ts";
 
 const PUBLISHABLE = "sb_publishable_0123456789abcdefABCDEF_test";
 const SECRET = "sb_secret_0123456789abcdefABCDEF_scheduler";
@@ -103,4 +106,30 @@ dbTest("the injected legacy anon key is a visitor in production with no HS256 se
     assert.deepEqual(await probe("/maybe", bearer(anonKey)), { status: 200, body: { id: null } });
     assert.equal((await probe("/maybe", bearer(`${anonKey}x`))).status, 401);
   }, { SUPABASE_ANON_KEY: anonKey });
+});
+
+dbTest("no log record carries a token, an API key or a secret, accepted or refused", async () => {
+  const user = await es256Token({ sub: USER_ID, roles: ["user", "admin"] });
+  const forged = await hs256Token({ sub: USER_ID }, "a-forged-secret-that-is-long-enough-0000");
+  const credentials = [user, forged, PUBLISHABLE, SECRET, `${SECRET}x`, "wrong-scheduler-secret"];
+  const { records } = await captureLogs(() =>
+    withConfig({ ...KEYS, LOG_LEVEL: "debug" }, async () => {
+      const gateway = createGateway(FUNCTIONS);
+      const send = async (path: string, headers: Record<string, string>, method = "GET") => {
+        const response = await gateway.request(`/functions/v1${path}`, { method, headers });
+        await response.body?.cancel();
+      };
+      await send("/events?status=draft", bearer(user));
+      await send("/events", bearer(forged));
+      await send("/events", { apikey: PUBLISHABLE, ...bearer(PUBLISHABLE) });
+      await send("/notifications/dispatch", { apikey: SECRET }, "POST");
+      await send("/notifications/dispatch", bearer(`${SECRET}x`), "POST");
+      await send("/purchases/sweep", { "x-scheduler-secret": "wrong-scheduler-secret" }, "POST");
+      await send(`/tickets/user/${USER_ID}?access_token=${user}`, bearer(forged));
+    })
+  );
+  assert.ok(records.length >= 7, "every request was logged");
+  const logged = JSON.stringify(records);
+  for (const credential of credentials) assert.ok(!logged.includes(credential));
+  assert.doesNotMatch(logged, /eyJ[\w-]+\.[\w-]+\.[\w-]+/);
 });
