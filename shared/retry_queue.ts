@@ -51,8 +51,10 @@ export function attemptsSpent(attempts: number, policy: RetryPolicy): boolean {
 }
 
 export interface RetryQueue {
-  /** Schema-qualified table, e.g. "public.refunds"; its key column is `id`. */
+  /** Schema-qualified table, e.g. "public.refunds". */
   table: string;
+  /** The key column (default `id`). */
+  key?: string;
   /** Which rows may be tried, besides being due (e.g. status = 'pending'). */
   ready: (sql: Db) => Fragment;
   policy: RetryPolicy;
@@ -66,7 +68,7 @@ export async function dueIds<Id extends string | number>(
 ): Promise<Id[]> {
   const [schema, table] = queue.table.split(".");
   const rows = await sql<{ id: Id }[]>`
-    select id from ${sql(schema)}.${sql(table)}
+    select ${sql(queue.key ?? "id")} as id from ${sql(schema)}.${sql(table)}
      where next_attempt_at <= now() and (${queue.ready(sql)})
      order by next_attempt_at limit ${limit}`;
   return rows.map((r) => r.id);
@@ -110,7 +112,7 @@ export async function scheduleRetry(
            next_attempt_at = now() + make_interval(secs =>
              least(${maxMs}::float8, ${baseMs}::float8 * power(2, greatest(0, attempts + ${step} - 1)))
              * (0.5 + random() / 2) / 1000)
-     where id = ${id}
+     where ${sql(queue.key ?? "id")} = ${id}
     returning attempts`;
   return row ? attemptsSpent(row.attempts, queue.policy) : false;
 }

@@ -134,4 +134,6 @@ export const SweepResponse = z.object({
   expired_orders: z.number().int(),
   notifications_processed: z.number().int(),
   refunds_requested: z.number().int(),
+  reconciled_orders: z.number().int(),
+  reconciled_payments: z.number().int(),
 });

@@ -30,6 +30,10 @@ const TIMEOUT_MS = 5000;
 // One quick retry for a 5xx/429 blip; the SDK's default (3 retries, up to 30 s) is too slow here.
 const RETRY = { maxRetries: 1, initialDelay: 200, maxDelay: 1000 };
 
+// Payment search pages: 30 a page (Mercado Pago's default), at most 5 pages per order.
+const SEARCH_PAGE = 30;
+const SEARCH_MAX_PAGES = 5;
+
 const sdk = () => import("mercadopago");
 
 async function sdkConfig(accessToken: string, idempotencyKey?: string): Promise<MercadoPagoConfig> {
@@ -71,6 +75,30 @@ export function createMercadoPagoProvider(accessToken: string): PaymentProvider 
       const settings = await sdkConfig(accessToken, idempotencyKey);
       const refund = await call(() => new PaymentRefund(settings).total({ payment_id: paymentId }));
       return { id: String(refund.id ?? ""), status: String(refund.status ?? "approved") };
+    },
+    async searchPayments(externalReference) {
+      const { Payment } = await sdk();
+      const settings = await sdkConfig(accessToken);
+      const found: ProviderPayment[] = [];
+      // An order has a handful of payments at most (retries after a rejection); the page
+      // bound keeps one hostile reference from turning a pass into an endless crawl.
+      for (let page = 0; page < SEARCH_MAX_PAGES; page++) {
+        const answer = await call(() =>
+          new Payment(settings).search({
+            options: {
+              external_reference: externalReference,
+              sort: "date_created",
+              criteria: "desc",
+              limit: SEARCH_PAGE,
+              offset: page * SEARCH_PAGE,
+            },
+          })
+        );
+        const results = answer.results ?? [];
+        found.push(...results.map((p) => toProviderPayment(p as SdkPayment)));
+        if (results.length < SEARCH_PAGE) break;
+      }
+      return found.filter((p) => p.externalReference === externalReference);
     },
   };
 }

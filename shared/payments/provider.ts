@@ -58,6 +58,8 @@ export interface PaymentProvider {
   getPayment(paymentId: string): Promise<ProviderPayment>;
   /** Refunds the whole payment; `idempotencyKey` makes a retried call a no-op. */
   refundPayment(paymentId: string, idempotencyKey: string): Promise<ProviderRefund>;
+  /** Every payment made for an order (its external_reference), newest first. */
+  searchPayments(externalReference: string): Promise<ProviderPayment[]>;
 }
 
 /** Mercado Pago payment ids are numeric; anything else never reaches a URL. */

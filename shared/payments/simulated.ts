@@ -95,5 +95,13 @@ export function createSimulatedProvider(): PaymentProvider {
       if (!row) throw providerUnavailable(new Error(`payment ${paymentId} cannot be refunded`));
       return { id: `sim-refund-${row.id}`, status: "approved" };
     },
+    async searchPayments(externalReference) {
+      const sql = await db();
+      const rows = await sql<SimulatedRow[]>`
+        select id::text, order_id, status, transaction_amount::text, currency
+          from public.simulated_payments where order_id::text = ${externalReference}
+         order by id desc limit 150`;
+      return rows.map(toPayment);
+    },
   };
 }

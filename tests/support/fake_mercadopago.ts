@@ -1,10 +1,11 @@
 /**
  * A fake Mercado Pago API on 127.0.0.1 (port 0) that the real `mercadopago`
  * SDK talks to through MERCADOPAGO_BASE_URL: Checkout Pro preferences,
- * payments and refunds, with programmable failures and delays.
+ * payments (read and searched by external_reference) and refunds, with
+ * programmable failures and delays.
  */
 
-export type FakeRoute = "preferences" | "payments" | "refunds";
+export type FakeRoute = "preferences" | "payments" | "refunds" | "search";
 
 export interface FakePayment {
   id: number;
@@ -13,6 +14,7 @@ export interface FakePayment {
   external_reference: string;
   transaction_amount: number;
   currency_id: string;
+  date_created?: string;
 }
 
 export interface FakeRefund {
@@ -66,7 +68,7 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     if (!/^Bearer \S+$/.test(request.headers.get("authorization") ?? "")) {
       return Response.json({ message: "unauthorized", status: 401 }, { status: 401 });
     }
-    const route = routeOf(request.method, path);
+    const route = routeOf(request.method, path, new URL(request.url).searchParams);
     if (!route) return Response.json({ message: "not found", status: 404 }, { status: 404 });
     const wait = delays.get(route.name);
     if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -82,9 +84,12 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     return route.answer(key, body);
   }
 
-  function routeOf(method: string, path: string) {
+  function routeOf(method: string, path: string, query: URLSearchParams) {
     if (method === "POST" && /^\/checkout\/preferences\/?$/.test(path)) {
       return { name: "preferences" as const, answer: createPreference };
+    }
+    if (method === "GET" && path === "/v1/payments/search") {
+      return { name: "search" as const, answer: () => searchPayments(query) };
     }
     const payment = path.match(/^\/v1\/payments\/([^/]+)$/);
     if (method === "GET" && payment) {
@@ -123,6 +128,20 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     return Response.json(payment);
   }
 
+  /** GET /v1/payments/search: filtered by external_reference, newest first, paged. */
+  function searchPayments(query: URLSearchParams): Response {
+    const reference = query.get("external_reference");
+    const limit = Math.min(Number(query.get("limit") ?? 30), 1000);
+    const offset = Number(query.get("offset") ?? 0);
+    const matching = [...payments.values()]
+      .filter((p) => reference === null || p.external_reference === reference)
+      .sort((a, b) => b.id - a.id);
+    return Response.json({
+      paging: { total: matching.length, limit, offset },
+      results: matching.slice(offset, offset + limit),
+    });
+  }
+
   function createRefund(id: string, key: string | null): Response {
     const payment = payments.get(Number(id));
     if (!payment) return Response.json({ message: "not found", status: 404 }, { status: 404 });
@@ -141,7 +160,7 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     requests,
     addPayment(payment) {
       const id = payment.id ?? nextId++;
-      payments.set(id, { ...payment, id });
+      payments.set(id, { date_created: new Date().toISOString(), ...payment, id });
       return id;
     },
     setPaymentStatus(id, status) {
