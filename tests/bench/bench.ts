@@ -1,12 +1,14 @@
 /**
- * `deno task bench [--smoke] [--only=door,flash,catalog,cold] [--levels=16,64] [--pool=N]
- *                  [--profile] [--strict]`
+ * `deno task bench [--smoke] [--only=door,flash,flat,catalog,cold] [--levels=16,64] [--pool=N]
+ *                  [--profile] [--strict] [--out=latest]`
  *
  * Creates a fresh database on DATABASE_URL (bootstrap + migrations), seeds what
  * each scenario needs, starts the Upstash proxy over REDIS_URL and the gateway
  * (each in its own process), warms up, and runs the door, the flash sale, the
- * catalog and cold starts, each against a baseline measured in the same run.
- * The full run writes tests/bench/results/latest.{md,json}; `--smoke` runs
+ * catalog and cold starts, each against a baseline measured in the same run,
+ * and the flatness of a long sale (flat.ts: pgbench only, on databases of its
+ * own; the full run measures the schema before the held counter too).
+ * The full run writes tests/bench/results/<out>.{md,json} (--out, default latest); `--smoke` runs
  * tiny sizes in seconds and checks only the invariants (CI runs it).
  * Exits 1 when an invariant fails (and, with --strict, when a target is missed).
  */
@@ -18,6 +20,7 @@ import { coldStarts } from "./cold_start.ts";
 import { createBenchDatabase, seedCatalog, seedDoor, seedFlash } from "./data.ts";
 import { type DoorRun, type PacedDoor, runDoor, runDoorPaced, warmDoor } from "./door.ts";
 import { type FlashRun, purchases, runFlash } from "./flash.ts";
+import { type FlatRun, runFlat } from "./flat.ts";
 import { cpuMs, freePort, machine, pgbenchPath, run, startDeno } from "./procs.ts";
 import { aroundEachLoad, profileCpuWith } from "./load.ts";
 import { connectProfiler } from "./profile.ts";
@@ -30,7 +33,14 @@ const FULL = {
     warm: 1000,
     paced: { scanners: 64, perSecond: 2, seconds: 10, warmupSeconds: 4 },
   },
-  flash: { buyers: 2000, capacity: 500, concurrency: 64, pgPerClient: 8, warm: 100 },
+  flash: { buyers: 2000, capacity: 500, concurrency: 64, pgPerClient: 32, warm: 100 },
+  flat: {
+    after: { seats: 50_000, buyers: 60_000, concurrency: 32, window: 5_000 },
+    // The old schema decays with every hold: 10,000 seats show it in a few minutes.
+    before: { seats: 10_000, buyers: 10_016, concurrency: 32, window: 2_000 } as
+      | FlatSize
+      | undefined,
+  },
   catalog: { events: 40, connections: 32, seconds: 5, warmSeconds: 1 },
   coldRuns: 10,
 };
@@ -42,9 +52,14 @@ const SMOKE = {
     paced: { scanners: 8, perSecond: 2, seconds: 1, warmupSeconds: 1 },
   },
   flash: { buyers: 40, capacity: 10, concurrency: 8, pgPerClient: 2, warm: 4 },
+  flat: {
+    after: { seats: 200, buyers: 240, concurrency: 8, window: 50 },
+    before: undefined as FlatSize | undefined,
+  },
   catalog: { events: 5, connections: 4, seconds: 1, warmSeconds: 0 },
   coldRuns: 1,
 };
+type FlatSize = { seats: number; buyers: number; concurrency: number; window: number };
 const JWT_SECRET = "crodify-bench-jwt-secret-0123456789abcdef";
 const RESULTS = new URL("./results/", import.meta.url);
 
@@ -53,7 +68,7 @@ const smoke = args.has("--smoke");
 const strict = args.has("--strict");
 const optionOf = (name: string) =>
   Deno.args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const only = new Set((optionOf("only") ?? "door,flash,catalog,cold").split(","));
+const only = new Set((optionOf("only") ?? "door,flash,flat,catalog,cold").split(","));
 const profile = smoke ? SMOKE : FULL;
 const levels = optionOf("levels");
 // --levels= (empty) runs only the door's paced latency.
@@ -197,6 +212,21 @@ async function main(): Promise<number> {
     }
     profileCpuWith(undefined);
     await server.stop();
+    const flat: FlatRun[] = [];
+    if (only.has("flat")) {
+      for (
+        const [schema, size] of [["after", profile.flat.after], [
+          "before",
+          profile.flat.before,
+        ]] as const
+      ) {
+        if (!size) continue;
+        say(
+          `flatness (${schema}): ${size.buyers} buyers for ${size.seats} seats, ${size.concurrency} at once`,
+        );
+        flat.push(await runFlat(serverUrl, { schema, ...size }));
+      }
+    }
     const cold: Results["cold_start"] = { functions: [] };
     if (only.has("cold")) {
       say(`cold start: ${profile.coldRuns} runs per function`);
@@ -247,6 +277,7 @@ async function main(): Promise<number> {
       door: doorRuns,
       door_paced: doorPaced,
       flash: flashRun,
+      flat,
       catalog: catalogRun,
       cold_start: cold,
       checks: [],
@@ -259,9 +290,11 @@ async function main(): Promise<number> {
     }
     if (!smoke) {
       await Deno.mkdir(RESULTS, { recursive: true });
-      await Deno.writeTextFile(new URL("latest.json", RESULTS), toJson(results));
-      await Deno.writeTextFile(new URL("latest.md", RESULTS), markdown(results));
-      say("wrote tests/bench/results/latest.md and latest.json");
+      // A partial run (--only) goes beside latest, e.g. --out=flash_flat, not over it.
+      const out = /^[\w-]+$/.test(optionOf("out") ?? "") ? optionOf("out")! : "latest";
+      await Deno.writeTextFile(new URL(`${out}.json`, RESULTS), toJson(results));
+      await Deno.writeTextFile(new URL(`${out}.md`, RESULTS), markdown(results));
+      say(`wrote tests/bench/results/${out}.md and ${out}.json`);
     }
     const broken = failed.filter((c) => c.kind === "invariant" || strict);
     say(broken.length ? `${broken.length} check(s) failed` : "all invariants hold");

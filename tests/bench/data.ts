@@ -170,6 +170,8 @@ export interface Buyer {
 export interface FlashData {
   eventId: string;
   typeId: string;
+  /** The hot-row ceiling's ticket type (room for every transaction). */
+  ceilingTypeId: string;
   /** The ticket type pgbench reserves on, with room for every pgbench transaction. */
   pgEventId: string;
   pgTypeId: string;
@@ -213,6 +215,11 @@ export async function seedFlash(
     select row_number() over (order by u.id), u.id, u.email, 'pgbench-' || u.id
       from auth.users u where u.id = any(${ids}::uuid[])`;
   await sql`create sequence bench.flash_seq`;
+  // The hot-row ceiling: the least a hold can cost (guarded counter UPDATE + one insert).
+  const ceiling = await flashEvent(sql, "bench-flash-ceiling", 1_000_000);
+  await sql`create table bench.ceiling_holds (id bigint generated always as identity primary key,
+                                              ticket_type_id uuid not null,
+                                              at timestamptz not null default now())`;
   await sql`analyze`;
   const emails = await sql<{ id: string; email: string }[]>`
     select id, email from auth.users where id = any(${ids.slice(0, opts.buyers)}::uuid[])`;
@@ -222,6 +229,7 @@ export async function seedFlash(
   })));
   return {
     ...api,
+    ceilingTypeId: ceiling.typeId,
     pgEventId: pg.eventId,
     pgTypeId: pg.typeId,
     warmEventId: warm.eventId,

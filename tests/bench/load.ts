@@ -44,6 +44,8 @@ export interface LoadResult {
   rps: number;
   latency_ms: Latency;
   statuses: Record<string, number>;
+  /** Latency percentiles per HTTP status (e.g. a sale's winners, 201, against refusals, 409). */
+  latency_by_status_ms: Record<string, Latency>;
   outcomes: Record<string, number>;
   errors: number;
   timeouts: number;
@@ -108,6 +110,7 @@ export function summarize(samples: number[]): Latency {
 
 interface Raw {
   latencies: number[];
+  byStatus: Record<string, number[]>;
   statuses: Record<string, number>;
   outcomes: Record<string, number>;
   marks: number[];
@@ -150,7 +153,10 @@ async function fire(
   });
   instance.on("response", (_client, status, _bytes, ms) => {
     // Counted (latency, throughput) only after the warm-up; every response is in the statuses.
-    if (performance.now() - started >= raw.warmupMs) raw.latencies.push(ms);
+    if (performance.now() - started >= raw.warmupMs) {
+      raw.latencies.push(ms);
+      (raw.byStatus[status] ??= []).push(ms);
+    }
     raw.statuses[status] = (raw.statuses[status] ?? 0) + 1;
     raw.last = performance.now();
   });
@@ -168,6 +174,7 @@ async function measured(
 ): Promise<LoadResult> {
   const raw: Raw = {
     latencies: [],
+    byStatus: {},
     statuses: {},
     outcomes: {},
     marks: [],
@@ -192,6 +199,9 @@ async function measured(
     rps: round(raw.latencies.length / seconds),
     latency_ms: summarize(raw.latencies),
     statuses: raw.statuses,
+    latency_by_status_ms: Object.fromEntries(
+      Object.entries(raw.byStatus).map(([status, ms]) => [status, summarize(ms)]),
+    ),
     outcomes: raw.outcomes,
     errors: raw.errors,
     timeouts: raw.timeouts,

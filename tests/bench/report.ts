@@ -6,6 +6,7 @@ import type { CatalogRun } from "./catalog.ts";
 import type { ColdStart } from "./cold_start.ts";
 import type { DoorRun, PacedDoor } from "./door.ts";
 import type { FlashRun } from "./flash.ts";
+import type { FlatRun } from "./flat.ts";
 import type { LoadResult } from "./load.ts";
 
 export interface Check {
@@ -27,6 +28,7 @@ export interface Results {
   door: DoorRun[];
   door_paced?: PacedDoor;
   flash?: FlashRun;
+  flat?: FlatRun[];
   catalog?: CatalogRun;
   /** floor: an empty `Deno.serve`; stack: hono + zod with one route (what any function loads). */
   cold_start: { floor?: ColdStart; stack?: ColdStart; functions: ColdStart[] };
@@ -107,7 +109,41 @@ export function checks(r: Results): Check[] {
       f.pgbench_held === f.pgbench.transactions,
     );
     if (full) {
-      add("target", "flash: API holds/s / pgbench", fmt(f.ratio, 2), "≥ 0.4", f.ratio >= 0.4);
+      add(
+        "target",
+        "flash: reserve_tickets tps / hot-row ceiling",
+        fmt(f.sql_ratio, 2),
+        "≥ 0.6",
+        f.sql_ratio >= 0.6,
+      );
+      add(
+        "target",
+        "flash: API holds/s / hot-row ceiling",
+        fmt(f.ratio, 2),
+        "≥ 0.3",
+        f.ratio >= 0.3,
+      );
+      add(
+        "target",
+        "flash: winner p99 / refusal p99",
+        fmt(f.winner_p99_ratio, 2),
+        "≤ 3",
+        f.winner_p99_ratio <= 3,
+      );
+    }
+  }
+  for (const f of r.flat ?? []) {
+    const name = `flat (${f.schema})`;
+    add(
+      "invariant",
+      `${name}: holds and refusals`,
+      `${f.holds} holds, ${f.refusals} sold_out, drift ${f.drift}`,
+      `${f.seats} holds, ${f.buyers - f.seats} sold_out, drift 0`,
+      f.holds === Math.min(f.seats, f.buyers) && f.refusals === Math.max(0, f.buyers - f.seats) &&
+        f.drift === 0,
+    );
+    if (full && f.schema === "after") {
+      add("target", `${name}: last/first holds/s`, fmt(f.ratio, 2), "≥ 0.8", f.ratio >= 0.8);
     }
   }
   if (r.catalog) {
@@ -204,10 +240,23 @@ export function table(r: Results): string {
       `${fmt(f.holds_per_second)} holds/s; ${f.api.outcomes.hold ?? 0} holds, ${
         fivexx(f.api)
       } 5xx; ${lat(f.api)}`,
-      `pgbench \`reserve_tickets\`: ${fmt(f.pgbench.tps)} tps`,
+      `hot-row ceiling (pgbench guarded \`UPDATE\` + insert): ${fmt(f.ceiling.tps)} tps; ` +
+      `pgbench \`reserve_tickets\`: ${fmt(f.pgbench.tps)} tps (${fmt(f.sql_ratio, 2)}×); ` +
+      `p99 winner/refusal ${fmt(f.winner_p99_ratio, 2)}`,
       fmt(f.ratio, 2),
-      "≥ 0.4",
+      "API ≥ 0.3, SQL ≥ 0.6, p99 ≤ 3×",
       verdict(r.checks, "flash:"),
+    ]);
+  }
+  for (const f of r.flat ?? []) {
+    rows.push([
+      `flatness (${f.schema === "after" ? "held counter" : "before: SUM of holds"}), ` +
+      `${fmt(f.buyers)} buyers → ${fmt(f.seats)} seats, ${f.concurrency} at once (pgbench)`,
+      `last ${fmt(f.window)} holds: ${fmt(f.last_holds_per_second)} holds/s`,
+      `first ${fmt(f.window)} holds: ${fmt(f.first_holds_per_second)} holds/s`,
+      fmt(f.ratio, 2),
+      "≥ 0.8",
+      f.schema === "after" ? verdict(r.checks, "flat (after)") : "(before)",
     ]);
   }
   if (r.catalog) {

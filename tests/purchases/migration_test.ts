@@ -7,21 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { createSql } from "../../shared/db/connect.ts";
-import { applyMigrations, ensureLocalSupabase, listMigrations } from "../../shared/db/migrate.ts";
+import { applyMigrations, ensureLocalSupabase } from "../../shared/db/migrate.ts";
 import type { Sql } from "../../shared/db.ts";
 import { createScratchDatabase } from "../support/scratch_db.ts";
 import { setupHarness } from "../support/harness.ts";
-
-/** The first migration of the held counter; everything before it is "the old schema". */
-const FIRST_NEW = "20261130131500";
-
-async function oldMigrationsDir(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "crodify_old_schema_" });
-  for (const m of await listMigrations()) {
-    if (m.version < FIRST_NEW) await Deno.copyFile(m.file, `${dir}/${m.version}_${m.name}.sql`);
-  }
-  return dir;
-}
+import { HELD_COUNTER_VERSION, migrationsBefore } from "../support/old_schema.ts";
 
 async function newBuyer(sql: Sql): Promise<string> {
   const [user] = await sql<{ id: string }[]>`
@@ -52,10 +42,10 @@ Deno.test({
     await setupHarness(); // config for the pool
     const scratch = await createScratchDatabase(serverUrl!, "crodify_test_migrate_");
     const sql = createSql(scratch.url, { max: 2 });
-    const oldDir = await oldMigrationsDir();
+    const oldSchema = await migrationsBefore(HELD_COUNTER_VERSION);
     try {
       await ensureLocalSupabase(sql);
-      await applyMigrations(sql, new URL(`file://${oldDir}/`));
+      await applyMigrations(sql, oldSchema.url);
       const [event] = await sql<{ id: string }[]>`
         insert into public.events (slug, title, venue, starts_at, ends_at, status)
         values ('migrate', 'Migrate', 'Hall', now() + interval '7 days',
@@ -135,7 +125,7 @@ Deno.test({
     } finally {
       await sql.end();
       await scratch.drop();
-      await Deno.remove(oldDir, { recursive: true });
+      await oldSchema.remove();
     }
   },
 });
