@@ -11,6 +11,7 @@ import { config, reloadConfig } from "../shared/config.ts";
 import { db } from "../shared/db.ts";
 import { prepareDatabase } from "../shared/db/migrate.ts";
 import { log } from "../shared/log.ts";
+import { guardProcess } from "../shared/process_guard.ts";
 import { createGateway } from "./gateway.ts";
 import { FUNCTIONS } from "./registry.ts";
 import { printBanner } from "./_dev/banner.ts";
@@ -18,6 +19,7 @@ import { startDevLoops } from "./_dev/loops.ts";
 
 if (import.meta.main) {
   refuseProduction();
+  guardProcess();
   const settings = config();
   const sql = await db();
   const { fresh, applied } = await prepareDatabase(sql, { seed: true });

@@ -80,6 +80,10 @@ const schema = z.object({
   FUNCTIONS_BASE_URL: optionalUrl,
   HOLD_MINUTES: z.coerce.number().int().min(1).max(120).default(15),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  /** Past this a request is answered 503 `unavailable`, whatever it still waits for. */
+  REQUEST_DEADLINE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Server-side bound on any one statement (not set through the 6543 pooler). */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(8_000),
   /** Version reported by /health; set by the deploy pipeline. */
   APP_VERSION: z.string().default("dev"),
 });

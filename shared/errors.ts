@@ -47,6 +47,7 @@ export const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   payment_provider_unavailable: 502,
   email_provider_unavailable: 502,
   service_unavailable: 503,
+  unavailable: 503,
   busy: 503,
   // tickets
   user_not_found: 404,

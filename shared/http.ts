@@ -11,7 +11,13 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { config } from "./config.ts";
 import { DomainError, statusFor, validationFailed } from "./errors.ts";
-import { translateDbError } from "./db/errors.ts";
+import { isConnectionLoss, translateDbError } from "./db/errors.ts";
+import {
+  isIdempotentRead,
+  requestDeadline,
+  RETRYABLE_READ_HEADER,
+  retryReadsOnce,
+} from "./http_resilience.ts";
 import { errorFields, log } from "./log.ts";
 import type { AuthUser } from "./auth.ts";
 import { serveOpenApiDocument } from "./openapi.ts";
@@ -52,11 +58,13 @@ export function createApp(name: string): App {
     throw validationFailed(issues, locationOf(target));
   });
   app.use("*", requestContext());
+  app.use("*", requestDeadline());
   app.use("*", corsMiddleware());
   app.use("*", bodyLimitMiddleware());
   serveOpenApiDocument(app, name);
   app.onError(handleError);
   app.notFound((c) => errorResponse(c, new DomainError("not_found", "No such route")));
+  app.fetch = retryReadsOnce(app.fetch);
   return app;
 }
 
@@ -112,7 +120,11 @@ export function handleError(error: unknown, c: AppContext): Response {
   const fromDb = translateDbError(error);
   if (fromDb) {
     log.warn("database guard", { request_id: c.get("requestId"), ...errorFields(error) });
-    return errorResponse(c, fromDb);
+    const response = errorResponse(c, fromDb);
+    if (isConnectionLoss(error) && isIdempotentRead(c.req.method)) {
+      response.headers.set(RETRYABLE_READ_HEADER, "1");
+    }
+    return response;
   }
   if (error instanceof HTTPException) return errorResponse(c, fromHttpException(error));
   log.error("unhandled error", {

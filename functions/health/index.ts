@@ -1,3 +1,5 @@
 import { createHealthApp } from "./routes.ts";
+import { guardProcess } from "../../shared/process_guard.ts";
 
+guardProcess();
 Deno.serve(createHealthApp().fetch);

@@ -1,3 +1,5 @@
 import { createPurchasesApp } from "./routes.ts";
+import { guardProcess } from "../../shared/process_guard.ts";
 
+guardProcess();
 Deno.serve(createPurchasesApp().fetch);

@@ -11,13 +11,31 @@ export function isTransactionPooler(url: string): boolean {
   return new URL(url).port === "6543";
 }
 
+const DB_CONNECT_TIMEOUT_S = 5;
+
+/** Seconds before the next connect after `retries` failures in a row: 50 ms doubling, at most 1 s. */
+export function reconnectDelaySeconds(retries: number): number {
+  return Math.min(1, 0.05 * 2 ** Math.max(0, retries - 1)) * (0.5 + Math.random() / 2);
+}
+
 export function createSql(url: string, options: { max?: number } = {}): postgres.Sql {
   return postgres(url, {
     max: options.max ?? config().DB_POOL_MAX,
     prepare: !isTransactionPooler(url),
     idle_timeout: 20,
-    connect_timeout: 5,
+    // A dead server costs a request one bounded wait, then an honest 503.
+    connect_timeout: DB_CONNECT_TIMEOUT_S,
+    // postgres.js's default backoff grows with every failed connect of the pool
+    // (3^n / 100 s, up to 20 s) and only resets on success: after a restart the
+    // pool sat idle for up to 20 s while the server was back. Cap it at 1 s.
+    backoff: reconnectDelaySeconds,
     onnotice: () => {},
-    connection: { application_name: "crodify" },
+    connection: {
+      application_name: "crodify",
+      // A statement stuck behind a dying server or a runaway plan ends server-side
+      // before the request deadline. Supavisor refuses startup parameters it does not
+      // know, so through the pooler the per-transaction timeouts of withTx remain.
+      ...(isTransactionPooler(url) ? {} : { statement_timeout: config().DB_STATEMENT_TIMEOUT_MS }),
+    },
   });
 }

@@ -17,8 +17,61 @@ function isPgError(error: unknown): error is PgError {
     /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
 }
 
+/** How long a client should wait before retrying when the database is out of reach. */
+export const DB_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * The driver's and the socket's own codes for a connection that is gone or
+ * never came (postgres.js: CONNECTION_*, CONNECT_TIMEOUT; Node: E*).
+ */
+const CONNECTION_LOSS_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * True when the database connection was lost or refused (the server restarting,
+ * shutting down, starting up, out of connections, the network): nothing the
+ * request did was wrong, and the same read may succeed on a fresh connection.
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = codeOf(error);
+  if (!code) return false;
+  return CONNECTION_LOSS_CODES.has(code) ||
+    // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+    // 08xxx connection exceptions, 53300 too_many_connections.
+    /^(57P0[123]|08[0-9A-Z]{3}|53300)$/.test(code);
+}
+
+/** 503 `unavailable` with Retry-After: the database (or its pool) cannot serve right now. */
+export function databaseUnavailable(): DomainError {
+  return new DomainError(
+    "unavailable",
+    "The service is temporarily unavailable, please retry",
+    { retry_after_seconds: DB_RETRY_AFTER_SECONDS },
+  );
+}
+
 /** Returns the DomainError for a known Postgres error, or undefined. */
 export function translateDbError(error: unknown): DomainError | undefined {
+  if (isConnectionLoss(error)) return databaseUnavailable();
   if (!isPgError(error)) return undefined;
   const field = error.column_name ?? error.constraint_name;
   const details = field ? { constraint: error.constraint_name, field } : undefined;
@@ -36,9 +89,11 @@ export function translateDbError(error: unknown): DomainError | undefined {
     case "22003":
     case "22001":
       return new DomainError("validation_failed", "A value has the wrong format or size", details);
-    // lock_timeout and statement_timeout: the row is contended; the client may retry.
-    case "55P03":
+    // statement_timeout (or a cancel): the database is too slow to answer in time.
     case "57014":
+      return databaseUnavailable();
+    // lock_timeout, deadlock, serialization: the row is contended; the client may retry.
+    case "55P03":
     case "40P01":
     case "40001":
       return new DomainError("busy", "The system is busy, please retry", undefined, 503);

@@ -51,6 +51,8 @@ export async function applyMigrations(sql: Sql, dir: URL = MIGRATIONS_DIR): Prom
     const text = await Deno.readTextFile(migration.file);
     const ran = await sql.begin(async (tx) => {
       // Serialises concurrent migrators (two gateways starting at once).
+      // A migration may outlast the pool's per-statement bound on a busy machine.
+      await tx`set local statement_timeout = 0`;
       await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
       const [done] = await tx`
         select 1 from supabase_migrations.schema_migrations where version = ${migration.version}`;

@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { waitForLine } from "../support/lines.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const CLONED = ["deno.json", "deno.lock", "import_map.json", "functions", "shared", "supabase"];
+const CLONED = [
+  "deno.json",
+  "deno.lock",
+  "import_map.json",
+  "functions",
+  "shared",
+  "supabase",
+  "vendor",
+];
 
 Deno.test({
   name: "a fresh clone runs `deno task dev` with no env vars and is ready",

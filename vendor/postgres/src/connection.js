@@ -121,7 +121,10 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
     cancel,
     end,
     count: 0,
-    id
+    id,
+    // crodify patch: bumped on every close, so a handle that reserved this
+    // connection (sql.begin, sql.reserve) can tell its session is gone.
+    life: 0
   }
 
   queues.closed && queues.closed.push(connection)
@@ -158,6 +161,11 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
   function execute(q) {
     if (terminated)
       return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))
+
+    // crodify patch: never buffer a query for a socket that is gone (it used to
+    // schedule a write that crashed the process from a setImmediate callback).
+    if (!socket)
+      return queryError(q, Errors.connection('CONNECTION_CLOSED', options))
 
     if (stream)
       return queryError(q, Errors.generic('COPY_IN_PROGRESS', 'You cannot execute queries during copy'))
@@ -254,6 +262,12 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
   }
 
   function nextWrite(fn) {
+    // crodify patch: the socket closed after this write was scheduled; what was
+    // buffered belongs to the dead session, and its queries were rejected by closed().
+    if (!socket) {
+      chunk = nextWriteTimer = null
+      return false
+    }
     const x = socket.write(chunk, fn)
     nextWriteTimer !== null && clearImmediate(nextWriteTimer)
     chunk = nextWriteTimer = null
@@ -427,6 +441,7 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
       error(Errors.connection('CONNECTION_DESTROYED', options))
 
     clearImmediate(nextWriteTimer)
+    chunk = nextWriteTimer = null // crodify patch: see closed()
     if (socket) {
       socket.removeListener('data', data)
       socket.removeListener('connect', connected)
@@ -440,6 +455,11 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
     remaining = 0
     incomings = null
     clearImmediate(nextWriteTimer)
+    // crodify patch: a timer left non-null stopped every later write from being
+    // scheduled, and a leftover chunk was sent ahead of the next StartupMessage,
+    // so a reconnect hung until connect_timeout (or failed) again and again.
+    chunk = nextWriteTimer = null
+    connection.life++
     socket.removeListener('data', data)
     socket.removeListener('connect', connected)
     idleTimer.cancel()
@@ -449,10 +469,17 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
     socket.removeAllListeners()
     socket = null
 
+    // crodify patch: whatever is still in flight dies with the session, also after
+    // an 'error' event (a ROLLBACK issued between 'error' and 'close' was left
+    // pending), and no reply state may leak into the next session: a stale
+    // query or 57P01 used to be settled by, or fail, the next connection's first query.
+    ;(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
+    query = results = errorResponse = null
+    result = new Result()
+
     if (initial)
       return reconnect()
 
-    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
     closedTime = performance.now()
     hadError && options.shared.retries++
     delay = (typeof backoff === 'function' ? backoff(options.shared.retries) : backoff) * 1000

@@ -1,3 +1,4 @@
+// @ts-self-types="../types/index.d.ts"
 import process from 'node:process'
 import os from 'node:os'
 import fs from 'node:fs'
@@ -216,9 +217,14 @@ function Postgres(a, b) {
       ? c.execute(queue.shift())
       : move(c, reserved)
     c.reserved.release = true
+    const life = c.life
 
     const sql = Sql(handler)
     sql.release = () => {
+      // crodify patch: a connection that closed meanwhile is back in the pool's
+      // closed queue already; handing it out as open would give its dead socket away.
+      if (c.life !== life)
+        return
       c.reserved = null
       onopen(c)
     }
@@ -226,6 +232,8 @@ function Postgres(a, b) {
     return sql
 
     function handler(q) {
+      if (c.life !== life)
+        return q.reject(Errors.connection('CONNECTION_CLOSED', options))
       c.queue === full
         ? queue.push(q)
         : c.execute(q) || move(c, full)
@@ -237,13 +245,19 @@ function Postgres(a, b) {
     const queries = Queue()
     let savepoints = 0
       , connection
+      , life
       , prepare = null
 
     try {
       await sql.unsafe('begin ' + options.replace(/[^a-z ]/ig, ''), [], { onexecute }).execute()
       return await Promise.race([
         scope(connection, fn),
-        new Promise((_, reject) => connection.onclose = reject)
+        new Promise((_, reject) => connection.onclose = (e) => {
+          // crodify patch: queries queued behind a full connection would wait forever.
+          while (queries.length)
+            queries.shift().reject(e)
+          reject(e)
+        })
       ])
     } catch (error) {
       throw error
@@ -291,6 +305,11 @@ function Postgres(a, b) {
 
       function handler(q) {
         q.catch(e => uncaughtError || (uncaughtError = e))
+        // crodify patch: after the connection closed, the transaction is gone; the
+        // callback's next query and the ROLLBACK below must not reach the socket
+        // (null, or a new session the pool reconnected for someone else).
+        if (c.life !== life)
+          return q.reject(Errors.connection('CONNECTION_CLOSED', options))
         c.queue === full
           ? queries.push(q)
           : c.execute(q) || move(c, full)
@@ -299,6 +318,7 @@ function Postgres(a, b) {
 
     function onexecute(c) {
       connection = c
+      life = c.life
       move(c, reserved)
       c.reserved = () => queries.length
         ? c.execute(queries.shift())
