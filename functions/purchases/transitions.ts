@@ -9,14 +9,24 @@
 import type { AuthUser } from "../../shared/auth.ts";
 import { type Db, type Sql, withTx } from "../../shared/db.ts";
 import { kickDispatch } from "../../shared/mail/mod.ts";
-import type { PaymentProvider, ProviderPayment } from "../../shared/payments/mod.ts";
+import type {
+  PaymentProvider,
+  ProviderChargeback,
+  ProviderPayment,
+} from "../../shared/payments/mod.ts";
 import { isUuid } from "../../shared/uuid.ts";
 import { type AdminRefund, refundOf } from "./order_service.ts";
 import { orderError } from "./order_errors.ts";
 import { requestRefund } from "./refund_service.ts";
 import { clearSoldOut } from "./sold_out.ts";
 
-export type Outcome = "paid" | "failed" | "refunded" | "refund_requested" | "unchanged";
+export type Outcome =
+  | "paid"
+  | "failed"
+  | "refunded"
+  | "refund_requested"
+  | "disputed"
+  | "unchanged";
 
 /** What every transition function returns. */
 export interface TransitionResult {
@@ -74,8 +84,11 @@ export async function applyPayment(
           { result: TransitionResult }[]
         >`select public.fail_order(${common}, p_payment_status => ${payment.status}) as result`,
       );
-    case "refunded":
     case "charged_back":
+      // The chargeback itself (with its id) comes on the chargebacks topic; the
+      // payment's status alone already disputes the order.
+      return await disputePayment(tx, provider, payment, undefined);
+    case "refunded":
       return await call(
         tx<
           { result: TransitionResult }[]
@@ -91,6 +104,27 @@ export async function applyPayment(
 }
 
 /**
+ * A chargeback on a payment: its order disputed (unused tickets revoked, used
+ * ones kept as evidence, admins alerted) when this payment paid it; recorded
+ * with the provider's chargeback id either way.
+ */
+export async function disputePayment(
+  tx: Db,
+  provider: string,
+  payment: ProviderPayment,
+  chargeback: ProviderChargeback | undefined,
+): Promise<TransitionResult> {
+  const orderId = payment.externalReference;
+  if (!orderId || !isUuid(orderId)) return unknownOrder;
+  return await call(tx<{ result: TransitionResult }[]>`
+    select public.dispute_order(p_order_id => ${orderId}, p_provider => ${provider},
+      p_payment_id => ${payment.id}, p_provider_status => ${payment.rawStatus},
+      p_chargeback_id => ${chargeback?.id ?? null},
+      p_amount => ${chargeback?.amount ?? payment.amount},
+      p_currency => ${chargeback?.currency || payment.currency}) as result`);
+}
+
+/**
  * What follows a committed transition: its mail sent now rather than at the
  * next scheduled dispatch, its refunds asked of the provider (a failure
  * leaves them pending for the sweep), the sold-out flags of released types cleared.
@@ -100,7 +134,9 @@ export async function afterCommit(
   provider: PaymentProvider,
   result: TransitionResult,
 ): Promise<void> {
-  if (["paid", "refunded", "refund_requested"].includes(result.outcome)) kickDispatch();
+  if (["paid", "refunded", "refund_requested", "disputed"].includes(result.outcome)) {
+    kickDispatch();
+  }
   for (const refundId of result.refund_ids) await requestRefund(sql, provider, refundId);
   await clearSoldOut(result.released_types);
 }

@@ -1,19 +1,28 @@
 /**
  * The payment webhook inbox: every signed notification is stored once
  * (redeliveries collapse on a UNIQUE key), claimed by one worker, processed by
- * re-reading the payment from the provider, and left retryable when anything
- * fails. The notification body is never trusted for the payment's state.
+ * re-reading the payment (or chargeback) from the provider, and left retryable
+ * when anything fails. The notification body is never trusted for any state.
+ * Topics other than `payment` and `chargebacks` are stored and ignored.
  */
 import { type Db, type Sql, withTx } from "../../shared/db.ts";
 import { errorFields, log } from "../../shared/log.ts";
-import { failureText, isValidPaymentId, type PaymentProvider } from "../../shared/payments/mod.ts";
+import {
+  failureText,
+  isValidPaymentId,
+  type PaymentProvider,
+  type ProviderPayment,
+} from "../../shared/payments/mod.ts";
 import {
   drainDue,
   PROVIDER_RETRY,
   type RetryQueue,
   scheduleRetry,
 } from "../../shared/retry_queue.ts";
-import { afterCommit, applyPayment } from "./transitions.ts";
+import { afterCommit, applyPayment, disputePayment, type TransitionResult } from "./transitions.ts";
+
+// The topics acted on; any other (merchant_order, …) is stored and ignored.
+const ACTIONABLE_TOPICS = ["payment", "chargebacks"];
 
 export interface IncomingNotification {
   /** The provider's notification id (redeliveries share it). */
@@ -50,8 +59,8 @@ export async function receiveNotification(
   provider: PaymentProvider,
   incoming: IncomingNotification,
 ): Promise<ReceiveResult> {
-  const actionable = incoming.topic === "payment" && incoming.resourceId !== undefined &&
-    isValidPaymentId(incoming.resourceId);
+  const actionable = ACTIONABLE_TOPICS.includes(incoming.topic) &&
+    incoming.resourceId !== undefined && isValidPaymentId(incoming.resourceId);
   const [inserted] = await sql<{ id: number }[]>`
     insert into public.payment_notifications
       (provider, notification_key, topic, resource_id, request_id, payload, state)
@@ -75,31 +84,66 @@ export async function processNotification(
   provider: PaymentProvider,
   id: number,
 ): Promise<string> {
-  const [claimed] = await sql<{ resource_id: string; attempts: number }[]>`
+  const [claimed] = await sql<Claimed[]>`
     update public.payment_notifications
        set state = 'processing', attempts = attempts + 1,
            locked_until = now() + make_interval(secs => ${CLAIM_SECONDS})
      where id = ${id}
        and (state in ('received', 'failed')
             or (state = 'processing' and locked_until < now()))
-    returning resource_id, attempts`;
+    returning topic, resource_id, attempts`;
   if (!claimed) return await stateOf(sql, id);
   try {
-    const payment = await provider.getPayment(claimed.resource_id);
-    const applied = await withTx(sql, async (tx) => {
-      const outcome = await applyPayment(tx, provider.name, payment);
-      await tx`update public.payment_notifications
-                  set state = ${outcome.outcome === "unknown_order" ? "ignored" : "processed"},
-                      processed_at = now(), locked_until = null, last_error = null,
-                      order_id = ${outcome.order_id}, payment_status = ${payment.rawStatus}
-                where id = ${id}`;
-      return outcome;
-    });
-    await afterCommit(sql, provider, applied);
-    return applied.outcome === "unknown_order" ? "ignored" : "processed";
+    const applied = await readAndApply(sql, provider, id, claimed);
+    for (const result of applied) await afterCommit(sql, provider, result);
+    return applied.every((r) => r.outcome === "unknown_order") ? "ignored" : "processed";
   } catch (error) {
     return await markFailed(sql, id, claimed.attempts, error);
   }
+}
+
+interface Claimed {
+  topic: string;
+  resource_id: string;
+  attempts: number;
+}
+
+/**
+ * Re-reads what the notification is about and applies it in one transaction
+ * with the inbox row's outcome, so a row is processed exactly when its change commits.
+ */
+async function readAndApply(
+  sql: Sql,
+  provider: PaymentProvider,
+  id: number,
+  claimed: Claimed,
+): Promise<TransitionResult[]> {
+  const chargeback = claimed.topic === "chargebacks"
+    ? await provider.getChargeback(claimed.resource_id)
+    : undefined;
+  const paymentIds = chargeback
+    ? chargeback.paymentIds.filter(isValidPaymentId)
+    : [claimed.resource_id];
+  const payments: ProviderPayment[] = [];
+  for (const paymentId of paymentIds) payments.push(await provider.getPayment(paymentId));
+  return await withTx(sql, async (tx) => {
+    const results: TransitionResult[] = [];
+    for (const payment of payments) {
+      results.push(
+        chargeback
+          ? await disputePayment(tx, provider.name, payment, chargeback)
+          : await applyPayment(tx, provider.name, payment),
+      );
+    }
+    const known = results.find((r) => r.outcome !== "unknown_order");
+    await tx`update public.payment_notifications
+                set state = ${known ? "processed" : "ignored"},
+                    processed_at = now(), locked_until = null, last_error = null,
+                    order_id = ${known?.order_id ?? null},
+                    payment_status = ${payments[0]?.rawStatus ?? null}
+              where id = ${id}`;
+    return results;
+  });
 }
 
 async function markFailed(sql: Sql, id: number, attempts: number, error: unknown) {

@@ -20,6 +20,8 @@ export const REASON_CODES = [
   "not_yet_valid",
   "expired",
   "not_inside",
+  // The order's payment was charged back (the buyer disputed it with their bank).
+  "disputed",
 ] as const;
 export type Reason = (typeof REASON_CODES)[number];
 export type Direction = "entry" | "exit";

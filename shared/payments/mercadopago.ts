@@ -76,6 +76,28 @@ export function createMercadoPagoProvider(accessToken: string): PaymentProvider 
       const refund = await call(() => new PaymentRefund(settings).total({ payment_id: paymentId }));
       return { id: String(refund.id ?? ""), status: String(refund.status ?? "approved") };
     },
+    async getChargeback(chargebackId) {
+      // Chargeback ids are numeric like payment ids; checked before they reach a URL.
+      assertValidPaymentId(chargebackId);
+      // The SDK has no chargebacks client; its RestClient gives the same base URL,
+      // timeout and retry as every other call.
+      const [{ RestClient }, settings] = await Promise.all([
+        import("mercadopago/dist/utils/restClient/index.js"),
+        sdkConfig(accessToken),
+      ]);
+      const answer = await call(() =>
+        RestClient.fetch<SdkChargeback>(`/v1/chargebacks/${chargebackId}`, {
+          headers: { Authorization: `Bearer ${accessToken}` },
+          ...settings.options,
+        })
+      );
+      return {
+        id: String(answer.id ?? chargebackId),
+        paymentIds: (answer.payments ?? []).map(String),
+        amount: toMinor(answer.amount),
+        currency: answer.currency ?? answer.currency_id ?? "",
+      };
+    },
     async searchPayments(externalReference) {
       const { Payment } = await sdk();
       const settings = await sdkConfig(accessToken);
@@ -138,6 +160,14 @@ async function createPreference(token: string, request: PreferenceRequest): Prom
     throw new Error("the preference has no id or init_point");
   }
   return { id: preference.id, checkoutUrl: preference.init_point };
+}
+
+interface SdkChargeback {
+  id?: number | string;
+  payments?: Array<number | string>;
+  amount?: number;
+  currency?: string;
+  currency_id?: string;
 }
 
 interface SdkPayment {

@@ -47,6 +47,15 @@ export interface ProviderPayment {
   currency: string;
 }
 
+/** A chargeback: the buyer disputed payments with their card issuer. */
+export interface ProviderChargeback {
+  id: string;
+  paymentIds: string[];
+  /** Integer minor units. */
+  amount: number;
+  currency: string;
+}
+
 export interface ProviderRefund {
   id: string;
   status: string;
@@ -60,6 +69,8 @@ export interface PaymentProvider {
   refundPayment(paymentId: string, idempotencyKey: string): Promise<ProviderRefund>;
   /** Every payment made for an order (its external_reference), newest first. */
   searchPayments(externalReference: string): Promise<ProviderPayment[]>;
+  /** A chargeback notified on the `chargebacks` topic, re-read from the provider. */
+  getChargeback(chargebackId: string): Promise<ProviderChargeback>;
 }
 
 /** Mercado Pago payment ids are numeric; anything else never reaches a URL. */

@@ -95,6 +95,12 @@ export function createSimulatedProvider(): PaymentProvider {
       if (!row) throw providerUnavailable(new Error(`payment ${paymentId} cannot be refunded`));
       return { id: `sim-refund-${row.id}`, status: "approved" };
     },
+    getChargeback(chargebackId) {
+      // The local checkout has no card issuer to dispute anything.
+      return Promise.reject(
+        providerUnavailable(new Error(`the simulated provider has no chargeback ${chargebackId}`)),
+      );
+    },
     async searchPayments(externalReference) {
       const sql = await db();
       const rows = await sql<SimulatedRow[]>`

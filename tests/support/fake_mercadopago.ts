@@ -1,11 +1,11 @@
 /**
  * A fake Mercado Pago API on 127.0.0.1 (port 0) that the real `mercadopago`
  * SDK talks to through MERCADOPAGO_BASE_URL: Checkout Pro preferences,
- * payments (read and searched by external_reference) and refunds, with
- * programmable failures and delays.
+ * payments (read and searched by external_reference), refunds and
+ * chargebacks, with programmable failures and delays.
  */
 
-export type FakeRoute = "preferences" | "payments" | "refunds" | "search";
+export type FakeRoute = "preferences" | "payments" | "refunds" | "search" | "chargebacks";
 
 export interface FakePayment {
   id: number;
@@ -21,6 +21,15 @@ export interface FakeRefund {
   id: number;
   payment_id: number;
   idempotency_key: string | null;
+}
+
+export interface FakeChargeback {
+  id: number;
+  payments: number[];
+  amount: number;
+  currency: string;
+  coverage_applied: boolean;
+  documentation_required: boolean;
 }
 
 export interface FakePreference {
@@ -41,6 +50,8 @@ export interface FakeMercadoPago {
   addPayment(payment: Omit<FakePayment, "id"> & { id?: number }): number;
   setPaymentStatus(id: number, status: string): void;
   payment(id: number): FakePayment | undefined;
+  /** A chargeback on a payment, as the card issuer opens it: the payment turns charged_back. */
+  addChargeback(paymentId: number): number;
   /** The next `times` calls to `route` answer `status` (default: every call until cleared). */
   fail(route: FakeRoute, status: number, times?: number): void;
   /** Every call to `route` waits `ms` first. */
@@ -57,6 +68,7 @@ export function startFakeMercadoPago(): FakeMercadoPago {
   const delays = new Map<FakeRoute, number>();
   const preferences: FakePreference[] = [];
   const refunds: FakeRefund[] = [];
+  const chargebacks = new Map<number, FakeChargeback>();
   const requests: Array<{ method: string; path: string }> = [];
 
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handle);
@@ -94,6 +106,10 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     const payment = path.match(/^\/v1\/payments\/([^/]+)$/);
     if (method === "GET" && payment) {
       return { name: "payments" as const, answer: () => getPayment(payment[1]) };
+    }
+    const chargeback = path.match(/^\/v1\/chargebacks\/([^/]+)$/);
+    if (method === "GET" && chargeback) {
+      return { name: "chargebacks" as const, answer: () => getChargeback(chargeback[1]) };
     }
     const refund = path.match(/^\/v1\/payments\/([^/]+)\/refunds$/);
     if (method === "POST" && refund) {
@@ -142,6 +158,14 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     });
   }
 
+  function getChargeback(id: string): Response {
+    const chargeback = chargebacks.get(Number(id));
+    if (!/^\d+$/.test(id) || !chargeback) {
+      return Response.json({ message: "Chargeback not found", status: 404 }, { status: 404 });
+    }
+    return Response.json(chargeback);
+  }
+
   function createRefund(id: string, key: string | null): Response {
     const payment = payments.get(Number(id));
     if (!payment) return Response.json({ message: "not found", status: 404 }, { status: 404 });
@@ -169,6 +193,21 @@ export function startFakeMercadoPago(): FakeMercadoPago {
       payment.status = status;
     },
     payment: (id) => payments.get(id),
+    addChargeback(paymentId) {
+      const payment = payments.get(paymentId);
+      if (!payment) throw new Error(`no fake payment ${paymentId}`);
+      const id = nextId++;
+      chargebacks.set(id, {
+        id,
+        payments: [paymentId],
+        amount: payment.transaction_amount,
+        currency: payment.currency_id,
+        coverage_applied: false,
+        documentation_required: true,
+      });
+      payment.status = "charged_back";
+      return id;
+    },
     fail(route, status, times = Number.POSITIVE_INFINITY) {
       failures.set(route, { status, times });
     },

@@ -86,8 +86,16 @@ export { makeUsers as makeBuyers } from "./builders.ts";
 /** The request Mercado Pago would send for a payment notification, correctly signed. */
 export async function signedNotification(
   paymentId: number | string,
-  options: { notificationId?: number; requestId?: string; secret?: string; ts?: number } = {},
+  options: {
+    notificationId?: number;
+    requestId?: string;
+    secret?: string;
+    ts?: number;
+    /** `payment` (default), `chargebacks`, `merchant_order`, … */
+    topic?: string;
+  } = {},
 ) {
+  const topic = options.topic ?? "payment";
   const requestId = options.requestId ?? crypto.randomUUID();
   const headers = await signWebhook(
     options.secret ?? config().MERCADOPAGO_WEBHOOK_SECRET,
@@ -96,12 +104,12 @@ export async function signedNotification(
     options.ts,
   );
   return {
-    path: `/purchases/webhook?data.id=${paymentId}&type=payment`,
+    path: `/purchases/webhook?data.id=${paymentId}&type=${topic}`,
     headers: { ...headers, "content-type": "application/json" },
     body: {
       id: options.notificationId ?? Math.floor(Math.random() * 1e12),
-      type: "payment",
-      action: "payment.updated",
+      type: topic,
+      action: `${topic}.updated`,
       api_version: "v1",
       live_mode: false,
       data: { id: String(paymentId) },

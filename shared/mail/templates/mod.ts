@@ -1,6 +1,7 @@
 /** The template registry and the one render entry point the dispatcher uses. */
 import type { Locale } from "../outbox.ts";
 import type { MailMessage } from "../types.ts";
+import { chargebackAlert } from "./alerts.ts";
 import { orderConfirmation } from "./order_confirmation.ts";
 import { eventCancelled, refundNotice, testEmail } from "./notices.ts";
 import type { RenderDeps, Template } from "./types.ts";
@@ -13,6 +14,7 @@ export const TEMPLATES = {
   refund_notice: refundNotice,
   event_cancelled: eventCancelled,
   test_email: testEmail,
+  chargeback_alert: chargebackAlert,
 } as const;
 
 export type TemplateName = keyof typeof TEMPLATES;
