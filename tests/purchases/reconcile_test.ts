@@ -170,3 +170,31 @@ dbTest("Mercado Pago search down: the order is retried with backoff, nothing los
                           where order_id = ${order.order_id}`;
   assert.equal(gone.length, 0, "the next pass drops the paid order from the queue");
 });
+
+dbTest("an order paid without a recorded payment gets its payment, not a refund", async () => {
+  const { sql, app, fake } = await purchaseEnv();
+  const { event, ticketType } = await eventOnSale(sql, { capacity: 10 });
+  const [buyer] = await makeBuyers(sql, 1);
+  const order = await makeOrder(sql, {
+    buyer,
+    eventId: event.id,
+    items: [{ ticketTypeId: ticketType.id, quantity: 1 }],
+  });
+  const paymentId = fake.addPayment({
+    status: "approved",
+    external_reference: order.order_id,
+    transaction_amount: order.total / 100,
+    currency_id: "ARS",
+  });
+  await deliver(app, paymentId);
+  // As a hand edit in Studio would leave it: paid, the payment forgotten.
+  await sql`update public.orders set provider_payment_id = null where id = ${order.order_id}`;
+  const swept = await sweep(app);
+  assert.ok(swept.reconciled_payments >= 1, JSON.stringify(swept));
+  const [row] = await sql`select status, provider_payment_id from public.orders
+                           where id = ${order.order_id}`;
+  assert.deepEqual({ ...row }, { status: "paid", provider_payment_id: String(paymentId) });
+  assert.equal(fake.refunds.filter((r) => r.payment_id === paymentId).length, 0);
+  const refunds = await sql`select 1 from public.refunds where order_id = ${order.order_id}`;
+  assert.equal(refunds.length, 0);
+});
