@@ -25,6 +25,7 @@ export const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   validation_failed: 400,
   invalid_json: 400,
   unauthorized: 401,
+  unknown_user: 401,
   invalid_signature: 401,
   forbidden: 403,
   not_found: 404,

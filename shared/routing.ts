@@ -9,10 +9,11 @@
  * boot: it loads @asteasolutions/zod-to-openapi, whose CommonJS build brings a
  * second copy of zod (≈ 50 ms of every cold start). Its types are still used.
  */
-import { type Env, Hono, type HonoRequest, type MiddlewareHandler } from "hono";
+import { type Context, type Env, Hono, type HonoRequest, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { validator } from "hono/validator";
 import type { RouteConfig, RouteConfigToEnv, RouteHandler } from "@hono/zod-openapi";
+import { decodeUtf8, nulIssues } from "./text_guard.ts";
 
 export type { RouteConfig };
 
@@ -82,6 +83,8 @@ function validate(target: RequestTarget, schema: Schema, onInvalid: OnInvalid) {
   const headerNames = target === "header" ? headerNamesOf(schema) : undefined;
   return validator(target, async (value) => {
     const input = headerNames ? renameKeys(value as Record<string, unknown>, headerNames) : value;
+    const hostile = nulIssues(input);
+    if (hostile.length > 0) onInvalid(hostile, target);
     const result = await schema.safeParseAsync(input);
     if (!result.success) onInvalid(result.error.issues, target);
     return result.data;
@@ -117,7 +120,10 @@ function bodyValidatorsOf(body: Body | undefined, onInvalid: OnInvalid): Middlew
     const schema = (content[mediaType] as { schema?: unknown } | undefined)?.schema;
     const kind = isJsonType(mediaType) ? "json" : isFormType(mediaType) ? "form" : undefined;
     if (!kind || !isSchema(schema)) return [];
-    const check = validate(kind, schema, onInvalid);
+    const parsed = validate(kind, schema, onInvalid);
+    const check: MiddlewareHandler = kind === "json"
+      ? (c, next) => strictUtf8Text(c, () => parsed(c, next))
+      : parsed;
     if (body?.required) return [check];
     const isKind = kind === "json" ? isJsonType : isFormType;
     return [
@@ -130,6 +136,19 @@ function bodyValidatorsOf(body: Body | undefined, onInvalid: OnInvalid): Middlew
     ];
   });
   return validators.length > 0 ? [mediaTypeGate(mediaTypes), ...validators] : [];
+}
+
+/**
+ * A JSON body must be UTF-8 (RFC 8259): the platform's decoder would turn bad
+ * bytes into U+FFFD and store them. Decoded strictly once; hono's json() then
+ * parses the cached text.
+ */
+async function strictUtf8Text(c: Context, next: () => Promise<void | Response>) {
+  const text = decodeUtf8(await c.req.arrayBuffer());
+  if (text === undefined) throw new HTTPException(400, { message: "Malformed JSON: not UTF-8" });
+  // hono caches body reads as promises (its type says otherwise); json() parses this text.
+  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
+  return await next();
 }
 
 function mediaTypeGate(mediaTypes: string[]): MiddlewareHandler {

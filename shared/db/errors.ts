@@ -1,7 +1,8 @@
 /**
  * Postgres errors that bad input or contention can cause, turned into domain
  * errors so the database's own guards (CHECK, UNIQUE, lock_timeout) surface
- * as clear 4xx/503 answers instead of a 500 with SQL text.
+ * as clear 4xx/503 answers instead of a 500 with SQL text. Constraint and
+ * table names stay in the logs: a response names at most a column.
  */
 import { DomainError } from "../errors.ts";
 
@@ -9,6 +10,7 @@ interface PgError {
   code: string;
   constraint_name?: string;
   column_name?: string;
+  detail?: string;
 }
 
 function isPgError(error: unknown): error is PgError {
@@ -73,22 +75,22 @@ export function databaseUnavailable(): DomainError {
 export function translateDbError(error: unknown): DomainError | undefined {
   if (isConnectionLoss(error)) return databaseUnavailable();
   if (!isPgError(error)) return undefined;
-  const field = error.column_name ?? error.constraint_name;
-  const details = field ? { constraint: error.constraint_name, field } : undefined;
+  const details = error.column_name ? { field: error.column_name } : undefined;
+  // Class 22 is "data exception": a value the column or cast refuses (bad
+  // format, out of range, NUL or bad bytes in text). The input's fault, so a 400.
+  if (error.code.startsWith("22")) {
+    return new DomainError("validation_failed", "A value has the wrong format or size", details);
+  }
   switch (error.code) {
     case "23505":
       return new DomainError("conflict", "A record with these values already exists", details);
     case "23503":
-      return new DomainError("conflict", "A referenced record does not exist", details);
+      return isUnknownUser(error)
+        ? new DomainError("unknown_user", "The signed-in user no longer exists")
+        : new DomainError("conflict", "A referenced record does not exist", details);
     case "23514":
     case "23502":
       return new DomainError("constraint_violation", "The change breaks a data rule", details, 409);
-    case "22P02":
-    case "22007":
-    case "22008":
-    case "22003":
-    case "22001":
-      return new DomainError("validation_failed", "A value has the wrong format or size", details);
     // statement_timeout (or a cancel): the database is too slow to answer in time.
     case "57014":
       return databaseUnavailable();
@@ -100,4 +102,13 @@ export function translateDbError(error: unknown): DomainError | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Services check a *target* user exists before referencing it (staff
+ * assignment): a row refused for a missing auth.users row names the caller,
+ * whose token is valid but whose account was deleted.
+ */
+function isUnknownUser(error: PgError): boolean {
+  return /is not present in table "users"/.test(error.detail ?? "");
 }
