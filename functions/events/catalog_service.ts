@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import type { AuthUser } from "../../shared/auth.ts";
 import type { Db, Sql } from "../../shared/db.ts";
-import { canActOnEvent } from "../../shared/event_access.ts";
+import { canActOnEvent, DOOR_ROLES } from "../../shared/event_access.ts";
 import { cachedCatalog } from "./catalog_cache.ts";
 import { eventNotFound } from "./event_service.ts";
 import {
@@ -99,7 +99,7 @@ export async function getEventDetail(
   const normalized = ref.toLowerCase();
   const detail = await cachedCatalog("detail", normalized, () => loadDetail(sql, normalized));
   const visible = detail && (detail.status === "published" ||
-    (user && await canActOnEvent(sql, user, detail.id, ["scanner", "coordinator"])));
+    (user && await canActOnEvent(sql, user, detail.id, DOOR_ROLES)));
   if (!detail || !visible) throw eventNotFound();
   return detail;
 }

@@ -7,7 +7,7 @@ import { createRoute } from "../../shared/routing.ts";
 import { type AuthUser, optionalUser, requireRole, requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db.ts";
 import { forbidden, unauthorized } from "../../shared/errors.ts";
-import { assertEventRole } from "../../shared/event_access.ts";
+import { assertEventRole, ORGANIZER_ROLES } from "../../shared/event_access.ts";
 import { type App, type AppContext, createApp } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
 import { getEventDetail, listEvents } from "./catalog_service.ts";
@@ -128,7 +128,7 @@ function registerEventRoutes(app: App): void {
   app.openapi(updateEventRoute, async (c) => {
     const { id } = c.req.valid("param");
     const sql = await db();
-    await assertEventRole(sql, c.var.user, id, ["coordinator"]);
+    await assertEventRole(sql, c.var.user, id, ORGANIZER_ROLES);
     return c.json(await updateEvent(sql, c.var.user.id, id, c.req.valid("json")), 200);
   });
   app.openapi(deleteEventRoute, async (c) => {

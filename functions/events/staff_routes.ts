@@ -6,7 +6,7 @@ import { z } from "zod";
 import { createRoute } from "../../shared/routing.ts";
 import { requireRole, requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db.ts";
-import { assertEventRole } from "../../shared/event_access.ts";
+import { assertEventRole, ORGANIZER_ROLES } from "../../shared/event_access.ts";
 import type { App } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
 import { EventIdParams, EventStats, StaffBody, StaffMember, StaffParams } from "./schemas.ts";
@@ -73,7 +73,7 @@ export function registerStaffRoutes(app: App): void {
   app.openapi(listRoute, async (c) => {
     const { id } = c.req.valid("param");
     const sql = await db();
-    await assertEventRole(sql, c.var.user, id, ["coordinator"]);
+    await assertEventRole(sql, c.var.user, id, ORGANIZER_ROLES);
     return c.json({ items: await listStaff(sql, id) }, 200);
   });
   app.openapi(assignRoute, async (c) => {
@@ -90,7 +90,7 @@ export function registerStaffRoutes(app: App): void {
   app.openapi(statsRoute, async (c) => {
     const { id } = c.req.valid("param");
     const sql = await db();
-    await assertEventRole(sql, c.var.user, id, ["coordinator"]);
+    await assertEventRole(sql, c.var.user, id, ORGANIZER_ROLES);
     return c.json(await getEventStats(sql, id), 200);
   });
 }

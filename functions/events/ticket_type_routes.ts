@@ -3,7 +3,7 @@ import { z } from "zod";
 import { createRoute } from "../../shared/routing.ts";
 import { requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db.ts";
-import { assertEventRole } from "../../shared/event_access.ts";
+import { assertEventRole, ORGANIZER_ROLES } from "../../shared/event_access.ts";
 import type { App } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
 import {
@@ -78,26 +78,26 @@ export function registerTicketTypeRoutes(app: App): void {
   app.openapi(listRoute, async (c) => {
     const { id } = c.req.valid("param");
     const sql = await db();
-    await assertEventRole(sql, c.var.user, id, ["coordinator"]);
+    await assertEventRole(sql, c.var.user, id, ORGANIZER_ROLES);
     return c.json({ items: await listTicketTypes(sql, id) }, 200);
   });
   app.openapi(createTypeRoute, async (c) => {
     const { id } = c.req.valid("param");
     const sql = await db();
-    await assertEventRole(sql, c.var.user, id, ["coordinator"]);
+    await assertEventRole(sql, c.var.user, id, ORGANIZER_ROLES);
     return c.json(await createTicketType(sql, c.var.user.id, id, c.req.valid("json")), 201);
   });
   app.openapi(updateTypeRoute, async (c) => {
     const { id, type_id } = c.req.valid("param");
     const sql = await db();
-    await assertEventRole(sql, c.var.user, id, ["coordinator"]);
+    await assertEventRole(sql, c.var.user, id, ORGANIZER_ROLES);
     const updated = await updateTicketType(sql, c.var.user.id, id, type_id, c.req.valid("json"));
     return c.json(updated, 200);
   });
   app.openapi(deleteTypeRoute, async (c) => {
     const { id, type_id } = c.req.valid("param");
     const sql = await db();
-    await assertEventRole(sql, c.var.user, id, ["coordinator"]);
+    await assertEventRole(sql, c.var.user, id, ORGANIZER_ROLES);
     await deleteTicketType(sql, c.var.user.id, id, type_id);
     return c.body(null, 204);
   });

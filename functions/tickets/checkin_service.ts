@@ -8,7 +8,7 @@ import type { Db } from "../../shared/db.ts";
 import { DomainError, forbidden } from "../../shared/errors.ts";
 import { log } from "../../shared/log.ts";
 import { verifyTicketCode } from "../../shared/tickets/codes.ts";
-import { doorEventFor } from "./access.ts";
+import { DOOR_ROLES, doorEventFor, mayActAt } from "../../shared/event_access.ts";
 
 export const REASON_CODES = [
   "ok",
@@ -113,18 +113,16 @@ export async function checkInAtDoor(sql: Db, user: AuthUser, scan: Scan): Promis
   }
   // CASE evaluates the (volatile) check-in only when the caller may scan and the event exists.
   const [row] = await sql<{ allowed: boolean; found: boolean; answer: ScanAnswer | null }[]>`
-    select ${user.isAdmin}::boolean or s.role is not null as allowed,
-           e.id is not null as found,
-           case when e.id is not null and (${user.isAdmin}::boolean or s.role is not null)
+    select a.allowed, e.id is not null as found,
+           case when e.id is not null and a.allowed
                 then public.checkin_ticket(
                   ${verified.ticketId}, ${scan.eventId}, ${scan.scannerId}, ${scan.direction},
                   ${scan.gate ?? null}, ${scan.deviceId ?? null}, ${scan.nonce ?? null},
                   ${scan.at}, ${scan.offline ?? false})
            end as answer
       from (select ${scan.eventId}::uuid as id) p
-      left join public.events e on e.id = p.id
-      -- DOOR_ROLES: scanner and coordinator, every staff role there is.
-      left join public.event_staff s on s.event_id = p.id and s.user_id = ${user.id}`;
+      cross join lateral (select ${mayActAt(sql, user, sql`p.id`, DOOR_ROLES)} as allowed) a
+      left join public.events e on e.id = p.id`;
   if (!row.allowed) throw forbidden();
   if (!row.found || !row.answer) throw new DomainError("event_not_found", "No such event");
   assertSameScan(row.answer, verified.ticketId, scan);

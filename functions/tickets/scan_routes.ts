@@ -13,7 +13,7 @@ import {
   jsonResponse,
   UuidParam,
 } from "../../shared/openapi.ts";
-import { doorEventFor } from "./access.ts";
+import { doorEventFor } from "../../shared/event_access.ts";
 import { applyOfflineBatch } from "./batch_service.ts";
 import { checkInAtDoor } from "./checkin_service.ts";
 import { scannerSync } from "./sync_service.ts";

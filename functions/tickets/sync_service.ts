@@ -6,7 +6,7 @@
 import type { Db } from "../../shared/db.ts";
 import { validationFailed } from "../../shared/errors.ts";
 import { type PublicKeyInfo, publicKeys } from "../../shared/tickets/keys.ts";
-import type { DoorEvent } from "./access.ts";
+import type { DoorEvent } from "../../shared/event_access.ts";
 
 // A ticket's updated_at is its transaction's start, visible only at commit:
 // a caught-up cursor stays this far behind the clock, so a change committed

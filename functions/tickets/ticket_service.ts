@@ -2,9 +2,8 @@
 import type { AuthUser } from "../../shared/auth.ts";
 import type { Db } from "../../shared/db.ts";
 import { notFound } from "../../shared/errors.ts";
-import { canActOnEvent } from "../../shared/event_access.ts";
+import { canActOnEvent, DOOR_ROLES } from "../../shared/event_access.ts";
 import { issueTicketCode } from "../../shared/tickets/codes.ts";
-import { DOOR_ROLES } from "./access.ts";
 
 export interface TicketRow {
   id: string;
