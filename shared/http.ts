@@ -58,6 +58,8 @@ export function createApp(name: string): App {
     throw validationFailed(issues, locationOf(target));
   });
   app.use("*", requestContext());
+  app.use("*", safeResponseHeaders());
+  app.use("*", refuseUnknownMethods());
   app.use("*", requestDeadline());
   app.use("*", corsMiddleware());
   app.use("*", bodyLimitMiddleware());
@@ -75,9 +77,7 @@ function locationOf(target: RequestTarget): string {
 /** Request id (taken from x-request-id when sane, else generated) and the access log. */
 export function requestContext(): MiddlewareHandler<AppEnv> {
   return async function requestContext(c, next) {
-    const incoming = c.req.header("x-request-id");
-    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
-    c.set("requestId", requestId);
+    const requestId = assignRequestId(c);
     const started = performance.now();
     await next();
     c.header("x-request-id", requestId);
@@ -91,12 +91,52 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * Every answer: nosniff (a JSON error must never be sniffed into HTML), and
+ * no-store unless the route chose its own caching (the QR keeps `private`):
+ * tickets, codes, orders and profiles must not sit in a shared cache.
+ */
+export function safeResponseHeaders(): MiddlewareHandler {
+  return async function safeResponseHeaders(c, next) {
+    await next();
+    c.res.headers.set("x-content-type-options", "nosniff");
+    if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
+  };
+}
+
+/** The methods any function answers; CORS lists the same. */
+export const ALLOWED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/**
+ * TRACE, CONNECT, WebDAV verbs and made-up methods: a 405 with the error
+ * shape, before anything (the platform's Request refuses to even copy a
+ * TRACE request, which surfaced as a bare 500).
+ */
+export function refuseUnknownMethods(): MiddlewareHandler {
+  return async function refuseUnknownMethods(c, next) {
+    if (ALLOWED_METHODS.includes(c.req.method)) return await next();
+    c.header("allow", ALLOWED_METHODS.join(", "));
+    return errorResponse(
+      c,
+      new DomainError("method_not_allowed", "This HTTP method is not supported"),
+    );
+  };
+}
+
+/** The request's id: x-request-id when sane, else a new one; kept on the context. */
+export function assignRequestId(c: Context): string {
+  const incoming = c.req.header("x-request-id");
+  const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+  c.set("requestId", requestId);
+  return requestId;
+}
+
 export function corsMiddleware(): MiddlewareHandler {
   const origins = config().corsOrigins;
   return cors({
     origin: origins.includes("*") ? "*" : (origin) => (origins.includes(origin) ? origin : null),
     allowHeaders: CORS_ALLOW_HEADERS,
-    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    allowMethods: ALLOWED_METHODS.filter((method) => method !== "HEAD"),
     exposeHeaders: CORS_EXPOSE_HEADERS,
     maxAge: 86400,
   });

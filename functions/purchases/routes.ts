@@ -5,6 +5,7 @@
  */
 import { createRoute } from "../../shared/routing.ts";
 import { requireRole, requireUser } from "../../shared/auth.ts";
+import { config } from "../../shared/config.ts";
 import { db } from "../../shared/db.ts";
 import { createApp } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
@@ -104,6 +105,7 @@ export function createPurchasesApp() {
     return c.json(response, replayed ? 200 : 201);
   });
   registerWebhookRoutes(app);
-  registerSimulatorRoutes(app);
+  // Production has no simulated checkout: not routed, so not documented either.
+  if (!config().isProduction) registerSimulatorRoutes(app);
   return app;
 }
