@@ -102,11 +102,12 @@ function decoded(text: string): string {
 function secrets(): string[] {
   const c = config();
   return [
-    c.SUPABASE_JWT_SECRET,
+    c.JWT_SECRET,
     c.MERCADOPAGO_WEBHOOK_SECRET,
     c.SCHEDULER_SECRET,
     c.UPSTASH_REDIS_REST_TOKEN,
     c.MERCADOPAGO_ACCESS_TOKEN,
+    ...c.apiKeys.secret,
   ].filter((s): s is string => typeof s === "string" && s.length >= 8);
 }
 
