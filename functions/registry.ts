@@ -4,6 +4,7 @@ import { createEventsApp } from "./events/routes.ts";
 import { createHealthApp } from "./health/routes.ts";
 import { createNotificationsApp } from "./notifications/routes.ts";
 import { createPurchasesApp } from "./purchases/routes.ts";
+import { createQueueApp } from "./queue/routes.ts";
 import { createTicketsApp } from "./tickets/routes.ts";
 
 export const FUNCTIONS: Record<string, () => App> = {
@@ -12,4 +13,5 @@ export const FUNCTIONS: Record<string, () => App> = {
   events: createEventsApp,
   notifications: createNotificationsApp,
   purchases: createPurchasesApp,
+  queue: createQueueApp,
 };

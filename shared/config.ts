@@ -73,6 +73,12 @@ const schema = z.object({
   TICKET_SIGNING_KEYS: optionalString,
   /** Where the dev signing key is generated and kept when TICKET_SIGNING_KEYS is unset. */
   TICKET_KEY_FILE: z.string().default(".data/ticket_signing_key.json"),
+  /** Ed25519 keys that sign waiting-room admission tokens (same format as TICKET_SIGNING_KEYS). */
+  QUEUE_SIGNING_KEYS: optionalString,
+  QUEUE_KEY_FILE: z.string().default(".data/queue_signing_key.json"),
+  /** Without a waiting room: unpaid orders one buyer may start per event within the window. */
+  UNPAID_HOLDS_LIMIT: z.coerce.number().int().min(1).max(1000).default(5),
+  UNPAID_HOLDS_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
   SCHEDULER_SECRET: optionalString,
   CORS_ORIGINS: optionalString,
   PUBLIC_APP_URL: optionalUrl,

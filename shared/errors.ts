@@ -66,6 +66,21 @@ export const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   sales_not_open: 409,
   sales_closed: 409,
   event_not_on_sale: 409,
+  // waiting room (issue 17)
+  queue_not_found: 404,
+  not_in_queue: 404,
+  queue_closed: 409,
+  queue_not_open: 409,
+  queue_started: 409,
+  queue_unavailable: 503,
+  admission_required: 403,
+  admission_invalid: 403,
+  admission_expired: 403,
+  admission_used: 403,
+  admission_wrong_user: 403,
+  admission_wrong_event: 403,
+  hold_exists: 409,
+  hold_limit_exceeded: 429,
 };
 
 export function statusFor(error: DomainError): ContentfulStatusCode {

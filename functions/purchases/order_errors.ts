@@ -1,6 +1,6 @@
 /**
  * The SQLSTATEs the order functions raise (CRP01…CRP11, see the purchases and
- * order migrations) as stable domain codes. The function puts the details in
+ * order migrations; CRQ01…CRQ05, the waiting room's) as stable domain codes. The function puts the details in
  * DETAIL (JSON) and the buyer-facing sentence in HINT.
  */
 import { DomainError } from "../../shared/errors.ts";
@@ -17,6 +17,10 @@ const CODES: Record<string, string> = {
   CRP09: "idempotency_conflict",
   CRP10: "order_not_found",
   CRP11: "order_not_refundable",
+  CRQ01: "admission_required",
+  CRQ03: "admission_used",
+  CRQ04: "hold_exists",
+  CRQ05: "hold_limit_exceeded",
 };
 
 /** The domain error for an order function's SQLSTATE, or undefined for anything else. */

@@ -9,6 +9,7 @@ import type { Sql } from "../../shared/db.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { log } from "../../shared/log.ts";
 import { type PaymentProvider, providerUnavailable } from "../../shared/payments/mod.ts";
+import { spendAdmission } from "../../shared/queue/admission.ts";
 import {
   type Attendee,
   orderForKey,
@@ -26,6 +27,8 @@ export interface PurchaseRequest {
   items: ReservationItem[];
   attendees: Attendee[];
   idempotencyKey: string;
+  /** The waiting room's admission token; required when the event's queue is on. */
+  admissionToken?: string;
 }
 
 // A buyer needs a handful of attempts a minute; bots hammering a flash sale get 429s.
@@ -46,16 +49,25 @@ export async function createPurchase(
   if (soldOut && !(await orderForKey(sql, request.buyerId, request.idempotencyKey, hash))) {
     throw soldOut;
   }
+  const admission = request.admissionToken
+    ? await spendAdmission(request.admissionToken, request.buyerId, request.eventId)
+    : undefined;
   let reserved: { order: ReservedOrder; lines: OrderLine[] };
   try {
+    const settings = config();
     reserved = await reserveTickets(sql, {
       ...request,
       requestHash: hash,
-      holdMinutes: config().HOLD_MINUTES,
+      holdMinutes: settings.HOLD_MINUTES,
+      admissionTokenId: admission?.tokenId,
+      unpaidLimit: settings.UNPAID_HOLDS_LIMIT,
+      unpaidWindowMinutes: settings.UNPAID_HOLDS_WINDOW_MINUTES,
     });
   } catch (error) {
     await rememberSoldOut(error);
     throw error;
+  } finally {
+    await admission?.settle();
   }
   const { order, lines } = reserved;
   if (order.status !== "pending" || order.checkout_url) return order;

@@ -1,6 +1,8 @@
 /**
- * The transition "reserve": one call into public.reserve_tickets (named
- * arguments), its SQLSTATEs mapped by order_errors.ts.
+ * The transition "reserve": one call into public.reserve_tickets_guarded
+ * (reserve_tickets behind the waiting room's admission token and the
+ * anti-hoarding limits; named arguments), its SQLSTATEs mapped by
+ * order_errors.ts.
  */
 import type { Sql } from "../../shared/db.ts";
 import { orderError } from "./order_errors.ts";
@@ -25,6 +27,11 @@ export interface ReservationInput {
   idempotencyKey: string;
   requestHash: string;
   holdMinutes: number;
+  /** The verified admission token's id, when the buyer came through the waiting room. */
+  admissionTokenId?: string;
+  /** Without a waiting room: unpaid orders per buyer and event within the window. */
+  unpaidLimit: number;
+  unpaidWindowMinutes: number;
 }
 
 /** The order as the API answers it (new, or the one the key created). */
@@ -51,7 +58,8 @@ type Json = Parameters<Sql["json"]>[0];
 /**
  * Takes the holds in one autocommit statement: the server commits as the
  * function returns, so the ticket type's row lock is not held across a round
- * trip (the function bounds its own lock waits with lock_timeout).
+ * trip (the function bounds its own lock waits with lock_timeout). An
+ * admission token is spent in that same transaction.
  */
 export async function reserveTickets(
   sql: Sql,
@@ -59,12 +67,17 @@ export async function reserveTickets(
 ): Promise<{ order: ReservedOrder; lines: OrderLine[] }> {
   try {
     const [row] = await sql<{ order: ReservedOrder & { items: OrderLine[] } }[]>`
-      select public.reserve_tickets(
+      select public.reserve_tickets_guarded(
         p_buyer_id => ${input.buyerId}, p_event_id => ${input.eventId},
         p_items => ${sql.json(input.items as unknown as Json)},
         p_idempotency_key => ${input.idempotencyKey}, p_request_hash => ${input.requestHash},
         p_hold_minutes => ${input.holdMinutes}, p_buyer_email => ${input.buyerEmail ?? null},
-        p_attendees => ${sql.json(input.attendees as unknown as Json)}) as "order"`;
+        p_attendees => ${sql.json(input.attendees as unknown as Json)},
+        p_admission => ${
+      input.admissionTokenId ? sql.json({ token_id: input.admissionTokenId }) : null
+    },
+        p_unpaid_limit => ${input.unpaidLimit},
+        p_unpaid_window_minutes => ${input.unpaidWindowMinutes}) as "order"`;
     const { items, ...order } = row.order;
     // jsonb renders timestamps as "…+00:00" with microseconds; the API speaks ISO 8601 UTC.
     return {

@@ -32,14 +32,17 @@ const purchase = createRoute({
   description: "Holds the tickets for HOLD_MINUTES. Codes: `sold_out` (details: ticket_type_id, " +
     "available), `max_per_order_exceeded`, `user_limit_exceeded`, `sales_not_open`, " +
     "`sales_closed`, `event_not_on_sale`, `event_not_found`, `ticket_type_not_found`, " +
-    "`idempotency_conflict`, `rate_limited`, `payment_provider_unavailable`, `busy`.",
+    "`idempotency_conflict`, `rate_limited`, `payment_provider_unavailable`, `busy`. With the " +
+    "event's waiting room on: `admission_required`, `admission_invalid`, `admission_expired`, " +
+    "`admission_used`, `admission_wrong_user`, `admission_wrong_event` (403), `hold_exists` " +
+    "(409); without it: `hold_limit_exceeded` (429, too many unpaid orders for the event).",
   security: bearerAuth,
   middleware: [requireUser] as const,
   request: { headers: IdempotencyHeaders, body: jsonBody(PurchaseBody) },
   responses: {
     201: jsonResponse(PurchaseResponse, "The order, pending payment, with its checkout URL"),
     200: jsonResponse(PurchaseResponse, "A replay: the order this Idempotency-Key created"),
-    ...errorResponses(400, 401, 404, 409, 413, 429, 502, 503),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 429, 502, 503),
   },
 });
 
@@ -88,6 +91,7 @@ export function createPurchasesApp() {
       items: body.items,
       attendees: body.attendees ?? [],
       idempotencyKey: c.req.valid("header")["idempotency-key"],
+      admissionToken: body.admission_token,
     });
     const { replayed, ...response } = order;
     if (replayed) c.header("idempotent-replayed", "true");

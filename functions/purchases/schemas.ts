@@ -20,6 +20,10 @@ export const PurchaseBody = z.object({
     description:
       "Optional names on the tickets: the n-th attendee of a type goes on its n-th ticket",
   }),
+  admission_token: z.string().min(1).max(512).optional().meta({
+    description: "The waiting room's admission token (GET /queue/{event_id}/status once " +
+      "admitted); required when the event's waiting room is on, spent by the hold",
+  }),
 }).superRefine((body, ctx) => {
   const quantities = new Map<string, number>();
   body.items.forEach((item, i) => {

@@ -56,7 +56,7 @@ function checkEntry(entry: ParsedKeyEntry): void {
 }
 
 /** The entries of a TICKET_SIGNING_KEYS value; throws naming the variable and the reason. */
-export function readKeyEntries(json: string): ParsedKeyEntry[] {
+export function readKeyEntries(json: string, variable = "TICKET_SIGNING_KEYS"): ParsedKeyEntry[] {
   try {
     const entries = KeyList.parse(JSON.parse(json));
     entries.forEach(checkEntry);
@@ -69,6 +69,6 @@ export function readKeyEntries(json: string): ParsedKeyEntry[] {
     return entries;
   } catch (error) {
     const reason = error instanceof z.ZodError ? error.issues[0].message : (error as Error).message;
-    throw new Error(`Invalid TICKET_SIGNING_KEYS: ${reason}`);
+    throw new Error(`Invalid ${variable}: ${reason}`);
   }
 }

@@ -114,9 +114,12 @@ async function assertPair(kid: string, privateKey: CryptoKey, verify: TicketKey[
   }
 }
 
-/** Parses and checks a TICKET_SIGNING_KEYS value; throws naming the variable. */
-export async function parseKeyring(json: string): Promise<Keyring> {
-  const entries = readKeyEntries(json);
+/** Parses and checks a keyring value (TICKET_SIGNING_KEYS by default); throws naming the variable. */
+export async function parseKeyring(
+  json: string,
+  variable = "TICKET_SIGNING_KEYS",
+): Promise<Keyring> {
+  const entries = readKeyEntries(json, variable);
   try {
     const keys = await Promise.all(entries.map(importEntry));
     const active = keys.find((key) => key.active)!;
@@ -125,7 +128,7 @@ export async function parseKeyring(json: string): Promise<Keyring> {
     }
     return { active, keys };
   } catch (error) {
-    throw new Error(`Invalid TICKET_SIGNING_KEYS: ${(error as Error).message}`);
+    throw new Error(`Invalid ${variable}: ${(error as Error).message}`);
   }
 }
 
@@ -134,7 +137,7 @@ export async function parseKeyring(json: string): Promise<Keyring> {
  * hard-linked into place, so two processes starting together never read a
  * half-written file and both end up with the one key that won.
  */
-async function devKeyringJson(file: string): Promise<string> {
+async function devKeyringJson(file: string, variable: string): Promise<string> {
   try {
     return await Deno.readTextFile(file);
   } catch (error) {
@@ -142,12 +145,12 @@ async function devKeyringJson(file: string): Promise<string> {
   }
   const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
-  const temp = await Deno.makeTempFile({ dir, prefix: ".ticket_key_" });
+  const temp = await Deno.makeTempFile({ dir, prefix: ".signing_key_" });
   try {
     await Deno.writeTextFile(temp, JSON.stringify([await generateKeyEntry("dev-1")]));
     await Deno.chmod(temp, 0o600);
     await Deno.link(temp, file);
-    log.warn("TICKET_SIGNING_KEYS is not set: generated a dev ticket signing key", { file });
+    log.warn(`${variable} is not set: generated a dev signing key`, { file });
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   } finally {
@@ -159,11 +162,29 @@ async function devKeyringJson(file: string): Promise<string> {
 type KeySettings = { TICKET_SIGNING_KEYS?: string; TICKET_KEY_FILE: string; isProduction: boolean };
 
 /** The keyring from TICKET_SIGNING_KEYS, else (never in production) the dev key file. */
-export async function loadKeyring(settings: KeySettings = config()): Promise<Keyring> {
+export function loadKeyring(settings: KeySettings = config()): Promise<Keyring> {
   const { TICKET_SIGNING_KEYS, TICKET_KEY_FILE, isProduction } = settings;
-  if (TICKET_SIGNING_KEYS) return await parseKeyring(TICKET_SIGNING_KEYS);
-  if (isProduction) throw new Error("TICKET_SIGNING_KEYS is required in production");
-  return await parseKeyring(await devKeyringJson(TICKET_KEY_FILE));
+  return loadNamedKeyring(
+    "TICKET_SIGNING_KEYS",
+    TICKET_SIGNING_KEYS,
+    TICKET_KEY_FILE,
+    isProduction,
+  );
+}
+
+/**
+ * A keyring in this format from any variable (the waiting room's admission
+ * keys use it too), else outside production a dev key kept in `file`.
+ */
+export async function loadNamedKeyring(
+  variable: string,
+  value: string | undefined,
+  file: string,
+  isProduction: boolean,
+): Promise<Keyring> {
+  if (value) return await parseKeyring(value, variable);
+  if (isProduction) throw new Error(`${variable} is required in production`);
+  return await parseKeyring(await devKeyringJson(file, variable), variable);
 }
 
 let keyring: Promise<Keyring> | undefined;

@@ -1,0 +1,3 @@
+import { createQueueApp } from "./routes.ts";
+
+Deno.serve(createQueueApp().fetch);
