@@ -56,6 +56,7 @@ export async function startGatewayProcess(
       LOG_LEVEL: "info",
       PORT: "0",
       TICKET_KEY_FILE: `${scratch}/ticket_signing_key.json`,
+      QUEUE_KEY_FILE: `${scratch}/queue_signing_key.json`,
       ...redisEnv(harness.env),
       ...database.env,
       ...options.env,
