@@ -17,6 +17,7 @@ const REQUIRED = [
   "SENDGRID_API_KEY",
   "EMAIL_FROM",
   "TICKET_SIGNING_KEYS",
+  "QUEUE_SIGNING_KEYS",
   "UPSTASH_REDIS_REST_URL",
   "UPSTASH_REDIS_REST_TOKEN",
   "CORS_ORIGINS",
@@ -57,6 +58,7 @@ function weakValueProblem(raw: RawConfig) {
   }
   try {
     readKeyEntries(raw.TICKET_SIGNING_KEYS!);
+    readKeyEntries(raw.QUEUE_SIGNING_KEYS!, "QUEUE_SIGNING_KEYS");
   } catch (error) {
     return (error as Error).message;
   }

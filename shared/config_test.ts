@@ -22,6 +22,7 @@ const PRODUCTION = {
   SENDGRID_API_KEY: "SG.key",
   EMAIL_FROM: "Crodify <tickets@crodify.com>",
   TICKET_SIGNING_KEYS: JSON.stringify([KEY]),
+  QUEUE_SIGNING_KEYS: JSON.stringify([KEY]),
   CORS_ORIGINS: "https://crodify.com",
   PUBLIC_APP_URL: "https://crodify.com",
 };

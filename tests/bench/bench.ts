@@ -1,6 +1,6 @@
 /**
- * `deno task bench [--smoke] [--only=door,flash,flat,catalog,cold] [--levels=16,64] [--pool=N]
- *                  [--profile] [--strict] [--out=latest]`
+ * `deno task bench [--smoke] [--only=door,flash,flat,catalog,queue,cold] [--levels=16,64]
+ *                  [--pool=N] [--profile] [--strict] [--out=latest]`
  *
  * Creates a fresh database on DATABASE_URL (bootstrap + migrations), seeds what
  * each scenario needs, starts the Upstash proxy over REDIS_URL and the gateway
@@ -24,6 +24,7 @@ import { type FlatRun, runFlat } from "./flat.ts";
 import { cpuMs, freePort, machine, pgbenchPath, run, startDeno } from "./procs.ts";
 import { aroundEachLoad, profileCpuWith } from "./load.ts";
 import { connectProfiler } from "./profile.ts";
+import { type QueueRun, runQueue, seedQueue } from "./queue.ts";
 import { checks, markdown, type Results, table, toJson } from "./report.ts";
 
 const FULL = {
@@ -42,6 +43,7 @@ const FULL = {
       | undefined,
   },
   catalog: { events: 40, connections: 32, seconds: 5, warmSeconds: 1 },
+  queue: { waiters: 5000, connections: 32, seconds: 5 },
   coldRuns: 10,
 };
 const SMOKE = {
@@ -57,6 +59,7 @@ const SMOKE = {
     before: undefined as FlatSize | undefined,
   },
   catalog: { events: 5, connections: 4, seconds: 1, warmSeconds: 0 },
+  queue: { waiters: 50, connections: 4, seconds: 1 },
   coldRuns: 1,
 };
 type FlatSize = { seats: number; buyers: number; concurrency: number; window: number };
@@ -68,7 +71,7 @@ const smoke = args.has("--smoke");
 const strict = args.has("--strict");
 const optionOf = (name: string) =>
   Deno.args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const only = new Set((optionOf("only") ?? "door,flash,flat,catalog,cold").split(","));
+const only = new Set((optionOf("only") ?? "door,flash,flat,catalog,queue,cold").split(","));
 const profile = smoke ? SMOKE : FULL;
 const levels = optionOf("levels");
 // --levels= (empty) runs only the door's paced latency.
@@ -130,6 +133,9 @@ async function main(): Promise<number> {
       })
       : undefined;
     const catalogIds = only.has("catalog") ? await seedCatalog(db.sql, profile.catalog.events) : [];
+    const queue = only.has("queue")
+      ? await seedQueue(db.sql, profile.queue.waiters, JWT_SECRET)
+      : undefined;
     await db.sql`analyze`;
 
     const proxy = await startDeno("tests/bench/proxy.ts", { REDIS_URL: redisUrl });
@@ -210,6 +216,11 @@ async function main(): Promise<number> {
       say("catalog");
       catalogRun = await runCatalog(url, catalogIds, profile.catalog);
     }
+    let queueRun: QueueRun | undefined;
+    if (queue) {
+      say(`queue: ${profile.queue.waiters} joins, then status polls; redis-benchmark`);
+      queueRun = await runQueue(url, redisUrl, queue, profile.queue);
+    }
     profileCpuWith(undefined);
     await server.stop();
     const flat: FlatRun[] = [];
@@ -279,6 +290,7 @@ async function main(): Promise<number> {
       flash: flashRun,
       flat,
       catalog: catalogRun,
+      queue: queueRun,
       cold_start: cold,
       checks: [],
     };

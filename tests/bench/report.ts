@@ -8,6 +8,7 @@ import type { DoorRun, PacedDoor } from "./door.ts";
 import type { FlashRun } from "./flash.ts";
 import type { FlatRun } from "./flat.ts";
 import type { LoadResult } from "./load.ts";
+import { queueChecks, type QueueRun } from "./queue.ts";
 
 export interface Check {
   name: string;
@@ -30,6 +31,7 @@ export interface Results {
   flash?: FlashRun;
   flat?: FlatRun[];
   catalog?: CatalogRun;
+  queue?: QueueRun;
   /** floor: an empty `Deno.serve`; stack: hono + zod with one route (what any function loads). */
   cold_start: { floor?: ColdStart; stack?: ColdStart; functions: ColdStart[] };
   checks: Check[];
@@ -180,6 +182,7 @@ export function checks(r: Results): Check[] {
       );
     }
   }
+  if (r.queue) queueChecks(r.queue, full, add);
   for (const cs of r.cold_start.functions) {
     add(
       "invariant",
@@ -277,6 +280,26 @@ export function table(r: Results): string {
       fmt(c.detail_ratio, 2),
       "≥ 0.6",
       verdict(r.checks, "catalog GET /events/{id}"),
+    ]);
+  }
+  if (r.queue) {
+    const q = r.queue;
+    const base = `redis-benchmark EVAL status script: ${fmt(q.redis_benchmark_rps)} rps`;
+    rows.push([
+      `queue joins, ${fmt(q.waiters)} waiters, ${q.connections} connections`,
+      `${fmt(q.join.rps)} joins/s; ${lat(q.join)}`,
+      base,
+      fmt(q.join_ratio, 3),
+      "–",
+      verdict(r.checks, "queue join"),
+    ]);
+    rows.push([
+      `queue status polls, ${q.connections} connections`,
+      `${fmt(q.status.rps)} polls/s; ${lat(q.status)}`,
+      base,
+      fmt(q.status_ratio, 3),
+      "≥ 0.3",
+      verdict(r.checks, "queue status"),
     ]);
   }
   const { floor, stack } = r.cold_start;

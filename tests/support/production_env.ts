@@ -27,6 +27,7 @@ export async function productionEnv(
     SENDGRID_API_KEY: "SG.production-key",
     EMAIL_FROM: "Crodify <tickets@crodify.com>",
     TICKET_SIGNING_KEYS: JSON.stringify([await generateKeyEntry("prod-1")]),
+    QUEUE_SIGNING_KEYS: JSON.stringify([await generateKeyEntry("queue-1")]),
     CORS_ORIGINS: "https://crodify.com",
     PUBLIC_APP_URL: "https://crodify.com",
     // Whatever the shell running the tests exports, production here has no HS256 secret.
