@@ -12,7 +12,8 @@
 import { z } from "zod";
 import { config } from "../config.ts";
 import { DomainError } from "../errors.ts";
-import { fromBase64Url, type Keyring, loadNamedKeyring, toBase64Url } from "../tickets/keys.ts";
+import { fromBase64Url, toBase64Url } from "../tickets/key_format.ts";
+import { type Keyring, loadNamedKeyring } from "../tickets/keys.ts";
 
 const DOMAIN = "crodify.admission.v1.";
 const MAX_TOKEN_CHARS = 512;
