@@ -137,8 +137,10 @@ export function pollAfter(state: QueueState, ahead: number | null, preQueue: boo
   if (state === "admitted") return 10;
   if (state === "expired" || state === "closed") return 60;
   if (state === "sold_out") return 5;
-  if (preQueue) return 5;
-  return ahead !== null && ahead > 1000 ? 5 : 2;
+  if (preQueue || ahead === null) return 5;
+  // Far back, nothing changes for a while: tens of thousands polling every 2 s
+  // would be most of the load.
+  return ahead > 5000 ? 15 : ahead > 1000 ? 10 : ahead > 100 ? 5 : 2;
 }
 
 /** What anyone may check: the seed's hash before the start, the seed after it. */
