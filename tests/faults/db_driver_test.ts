@@ -12,7 +12,7 @@ import { startPgCluster } from "../support/pg_cluster.ts";
 import { collectLines } from "../support/lines.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const RESTARTS = 3;
+const RESTARTS = 5;
 /** From the restart command's return to the first transaction committed after it. */
 const RECOVERY_MS = 10_000;
 
@@ -46,8 +46,16 @@ Deno.test({
         return undefined;
       }
     };
+    // A workload that died shows why (the crash is on its stderr), not just "output ended".
     const okAbove = (n: number, ms: number, what: string) =>
-      stdout.waitFor((line) => (progress(line)?.ok ?? 0) > n, ms, what).then((l) => progress(l)!);
+      stdout.waitFor((line) => (progress(line)?.ok ?? 0) > n, ms, what).then(
+        (l) => progress(l)!,
+        (error) => {
+          throw new Error(
+            `${error.message}; workload stderr:\n${stderr.lines.slice(-15).join("\n")}`,
+          );
+        },
+      );
     try {
       let last = await okAbove(20, 30_000, "transactions before the first restart");
       for (let i = 1; i <= RESTARTS; i++) {

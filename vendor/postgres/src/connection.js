@@ -268,7 +268,16 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
       chunk = nextWriteTimer = null
       return false
     }
-    const x = socket.write(chunk, fn)
+    // crodify patch: Deno's node:net throws from write() on a socket the server
+    // has ended (Node emits 'error' instead); thrown here, in a setImmediate
+    // callback, it ended the process. Destroying the socket with the error runs
+    // the usual 'error'/'close' path, which rejects this session's queries.
+    let x = false
+    try {
+      x = socket.write(chunk, fn)
+    } catch (error) {
+      socket.destroy(error)
+    }
     nextWriteTimer !== null && clearImmediate(nextWriteTimer)
     chunk = nextWriteTimer = null
     return x
