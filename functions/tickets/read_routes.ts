@@ -85,7 +85,7 @@ export function registerReadRoutes(app: App): void {
     c.header("cache-control", "private, max-age=300");
     if (c.req.valid("query").format === "png") {
       c.header("content-type", "image/png");
-      return c.body(await renderQr(code, "png") as Uint8Array<ArrayBuffer>, 200);
+      return c.body(await renderQr(code, "png"), 200);
     }
     c.header("content-type", "image/svg+xml; charset=utf-8");
     return c.body(await renderQr(code, "svg"), 200);

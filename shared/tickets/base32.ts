@@ -2,6 +2,8 @@
  * RFC 4648 base32 without padding. Its alphabet (A–Z, 2–7) is a subset of the
  * QR alphanumeric set, so a QR stores each character in 5.5 bits instead of 8.
  */
+import type { Bytes } from "../bytes.ts";
+
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const VALUES = new Map([...ALPHABET].map((char, index) => [char, index]));
 
@@ -27,10 +29,10 @@ export function encodeBase32(bytes: Uint8Array): string {
  * undefined: a character outside the alphabet, an impossible length or
  * non-zero trailing bits (so one byte string has exactly one text form).
  */
-export function decodeBase32(text: string): Uint8Array<ArrayBuffer> | undefined {
+export function decodeBase32(text: string): Bytes | undefined {
   const byteLength = Math.floor((text.length * 5) / 8);
   if (encodedLength(byteLength) !== text.length) return undefined;
-  const out = new Uint8Array(byteLength);
+  const out: Bytes = new Uint8Array(byteLength);
   let buffer = 0;
   let bits = 0;
   let index = 0;

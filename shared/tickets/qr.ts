@@ -3,6 +3,8 @@
  * `qrcode` (and its dependencies) is loaded on first use, not at boot: most
  * requests of the functions that import this never draw a QR (cold start).
  */
+import { type Bytes, toBytes } from "../bytes.ts";
+
 const qrcode = async () => (await import("qrcode")).default;
 
 export type QrFormat = "svg" | "png";
@@ -17,11 +19,11 @@ export async function qrVersion(code: string): Promise<number> {
 
 /** SVG text or PNG bytes of the code's QR. */
 export async function renderQr(code: string, format: "svg"): Promise<string>;
-export async function renderQr(code: string, format: "png"): Promise<Uint8Array>;
-export async function renderQr(code: string, format: QrFormat): Promise<string | Uint8Array>;
-export async function renderQr(code: string, format: QrFormat): Promise<string | Uint8Array> {
+export async function renderQr(code: string, format: "png"): Promise<Bytes>;
+export async function renderQr(code: string, format: QrFormat): Promise<string | Bytes>;
+export async function renderQr(code: string, format: QrFormat): Promise<string | Bytes> {
   const QRCode = await qrcode();
   if (format === "svg") return await QRCode.toString(code, { ...QR_OPTIONS, type: "svg" });
   const png = await QRCode.toBuffer(code, { ...QR_OPTIONS, type: "png", scale: 8 });
-  return new Uint8Array(png);
+  return toBytes(png);
 }

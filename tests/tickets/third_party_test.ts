@@ -11,7 +11,7 @@ import { createTicketsApp } from "../../functions/tickets/routes.ts";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-function base32Decode(text: string): Uint8Array<ArrayBuffer> {
+function base32Decode(text: string) {
   let bits = "";
   for (const char of text) bits += BASE32.indexOf(char).toString(2).padStart(5, "0");
   const bytes = new Uint8Array(Math.floor(bits.length / 8));
