@@ -13,18 +13,20 @@ import { prepareDatabase } from "../shared/db/migrate.ts";
 import { log } from "../shared/log.ts";
 import { guardProcess } from "../shared/process_guard.ts";
 import { createGateway } from "./gateway.ts";
-import { FUNCTIONS } from "./registry.ts";
 import { printBanner } from "./_dev/banner.ts";
-import { startDevLoops } from "./_dev/loops.ts";
+import { DEV_FUNCTIONS } from "./_dev/dev_functions.ts";
+import { useEmbeddedDatabase } from "../shared/db/embedded.ts";
+import { startPeriodicJobs } from "./periodic_jobs.ts";
 
 if (import.meta.main) {
   refuseProduction();
   guardProcess();
   const settings = config();
+  useEmbeddedDatabase();
   const sql = await db();
   const { fresh, applied } = await prepareDatabase(sql, { seed: true });
   log.info("database ready", { fresh, applied });
-  const gateway = createGateway(FUNCTIONS);
+  const gateway = createGateway(DEV_FUNCTIONS);
   const server = Deno.serve({
     port: settings.PORT,
     hostname: "127.0.0.1",
@@ -34,9 +36,9 @@ if (import.meta.main) {
     },
   }, gateway.fetch);
   pointFunctionsBaseUrlAt(`http://127.0.0.1:${server.addr.port}`);
-  const stopLoops = startDevLoops(
+  const stopLoops = startPeriodicJobs(
     gateway.fetch,
-    `http://127.0.0.1:${server.addr.port}`,
+    `http://127.0.0.1:${server.addr.port}/functions/v1`,
     settings.SCHEDULER_SECRET,
   );
   const stop = async () => {

@@ -37,6 +37,8 @@ const schema = z.object({
   APP_ENV: z.enum(["development", "test", "production"]),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   PORT: z.coerce.number().int().min(0).max(65535).default(54321),
+  /** Address `deno task start` binds (0.0.0.0 in a container); the dev gateway keeps 127.0.0.1. */
+  HOST: z.string().trim().min(1).default("127.0.0.1"),
   DATABASE_URL: optionalUrl,
   SUPABASE_DB_URL: optionalUrl,
   /** Where the embedded PGlite keeps its files when no database URL is set. */

@@ -1,10 +1,11 @@
 /**
- * The database handle. postgres.js against DATABASE_URL / SUPABASE_DB_URL, or
- * against an embedded PGlite when neither is set (local dev with no setup).
+ * The database handle: postgres.js against DATABASE_URL / SUPABASE_DB_URL.
+ * Without either, the dev gateway and `deno task migrate` plug in an embedded
+ * PGlite (shared/db/embedded.ts, useEmbeddedDatabase); nothing here imports
+ * it, so PGlite (~26 MB) stays out of every deployed function's module graph.
  */
 import type postgres from "postgres";
-import { config } from "./config.ts";
-import { log } from "./log.ts";
+import { config, ConfigError } from "./config.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -12,6 +13,15 @@ export type Tx = postgres.TransactionSql;
 export type Db = Sql | Tx;
 
 let pool: Promise<Sql> | undefined;
+
+/** Starts a local database and returns its URL and pool size (PGlite takes one connection). */
+export type LocalDatabaseStarter = () => Promise<{ url: string; max: number }>;
+let localDatabase: LocalDatabaseStarter | undefined;
+
+/** What the pool opens when no database URL is configured (the dev gateway's embedded one). */
+export function setLocalDatabase(start: LocalDatabaseStarter): void {
+  localDatabase = start;
+}
 
 /** The process-wide pool, created on first use (starting the embedded database if needed). */
 export function db(): Promise<Sql> {
@@ -26,11 +36,16 @@ async function openPool(): Promise<Sql> {
   const { createSql } = await import("./db/connect.ts");
   const url = config().databaseUrl;
   if (url) return createSql(url);
-  const { startEmbeddedDatabase } = await import("./db/embedded.ts");
-  const embedded = await startEmbeddedDatabase(config().EMBEDDED_DB_DIR);
-  log.info("embedded database", { data_dir: config().EMBEDDED_DB_DIR, port: embedded.port });
-  // PGlite is single-connection: postgres.js pools larger than 1 interleave protocol messages.
-  return createSql(embedded.url, { max: 1 });
+  if (!localDatabase) throw new ConfigError("No database configured: set DATABASE_URL");
+  const local = await localDatabase();
+  return createSql(local.url, { max: local.max });
+}
+
+/** Closes the process pool if one was opened (a server shutting down). */
+export async function closeDb(timeoutSeconds = 5): Promise<void> {
+  const open = pool;
+  pool = undefined;
+  if (open) await (await open.catch(() => undefined))?.end({ timeout: timeoutSeconds });
 }
 
 /** Replaces the process pool (tests, the gateway). */

@@ -1,11 +1,11 @@
 /**
  * The purchases function: buy tickets (a hold + a checkout preference), read
  * an order's status, refund it (admins), and (webhook_routes.ts) Mercado
- * Pago's notifications, the sweep and the local simulated checkout.
+ * Pago's notifications and the sweep. The local simulated checkout
+ * (simulator_routes.ts) is added by the dev gateway only (functions/_dev).
  */
 import { createRoute } from "../../shared/routing.ts";
 import { requireRole, requireUser } from "../../shared/auth.ts";
-import { config } from "../../shared/config.ts";
 import { db } from "../../shared/db.ts";
 import { createApp } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
@@ -20,7 +20,6 @@ import {
   PurchaseBody,
   PurchaseResponse,
 } from "./schemas.ts";
-import { registerSimulatorRoutes } from "./simulator_routes.ts";
 import { refundOrder } from "./transitions.ts";
 import { registerWebhookRoutes } from "./webhook_routes.ts";
 
@@ -109,7 +108,5 @@ export function createPurchasesApp() {
     return c.json(response, replayed ? 200 : 201);
   });
   registerWebhookRoutes(app);
-  // Production has no simulated checkout: not routed, so not documented either.
-  if (!config().isProduction) registerSimulatorRoutes(app);
   return app;
 }

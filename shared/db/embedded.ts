@@ -5,6 +5,9 @@
  */
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { config } from "../config.ts";
+import { setLocalDatabase } from "../db.ts";
+import { log } from "../log.ts";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -29,4 +32,19 @@ export async function startEmbeddedDatabase(
       await pglite.close();
     },
   };
+}
+
+/**
+ * Makes the process pool (shared/db.ts) start an embedded database in
+ * EMBEDDED_DB_DIR when no database URL is set: `deno task dev` and
+ * `deno task migrate` with no setup. Deployed functions never call this.
+ */
+export function useEmbeddedDatabase(): void {
+  setLocalDatabase(async () => {
+    const dir = config().EMBEDDED_DB_DIR;
+    const embedded = await startEmbeddedDatabase(dir);
+    log.info("embedded database", { data_dir: dir, port: embedded.port });
+    // PGlite is single-connection: postgres.js pools larger than 1 interleave protocol messages.
+    return { url: embedded.url, max: 1 };
+  });
 }

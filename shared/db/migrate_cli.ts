@@ -1,8 +1,11 @@
 /** `deno task migrate [--seed]`: applies pending migrations to the configured database. */
 import { db } from "../db.ts";
+import { useEmbeddedDatabase } from "./embedded.ts";
 import { prepareDatabase } from "./migrate.ts";
 
 if (import.meta.main) {
+  // Without DATABASE_URL: the dev gateway's embedded database (EMBEDDED_DB_DIR).
+  useEmbeddedDatabase();
   const sql = await db();
   const { applied, fresh } = await prepareDatabase(sql, { seed: Deno.args.includes("--seed") });
   console.log(

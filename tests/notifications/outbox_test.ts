@@ -5,7 +5,7 @@ import { kickDispatch, setKickEnabledForTests } from "../../shared/mail/kick.ts"
 import { clearSentMail, sentMail } from "../../shared/mail/logging_transport.ts";
 import { enqueueEmail } from "../../shared/mail/outbox.ts";
 import { sleep } from "../../shared/retry.ts";
-import { DEV_LOOPS, startDevLoops } from "../../functions/_dev/loops.ts";
+import { PERIODIC_JOBS, startPeriodicJobs } from "../../functions/periodic_jobs.ts";
 import { createGateway } from "../../functions/gateway.ts";
 import { FUNCTIONS } from "../../functions/registry.ts";
 import { config } from "../../shared/config.ts";
@@ -96,15 +96,16 @@ dbTest("kickDispatch hands the work to EdgeRuntime.waitUntil and never throws", 
   }
 });
 
-dbTest("the local dev loop (deno task dev) dispatches queued mail on its own", async () => {
+dbTest("the periodic mail job (dev gateway, deno task worker) dispatches queued mail", async () => {
   const { sql } = await setupHarness();
   await resetOutbox(sql);
   clearSentMail();
   const [to] = await queueTestEmails(sql, 1, `loop-${crypto.randomUUID()}`);
-  const mailLoop = DEV_LOOPS.filter((loop) => loop.name === "mail-dispatch")
-    .map((loop) => ({ ...loop, everyMs: 20 }));
+  const mailJob = PERIODIC_JOBS.filter((job) => job.name === "mail-dispatch")
+    .map((job) => ({ ...job, everyMs: 20 }));
   const gateway = createGateway(FUNCTIONS);
-  const stop = startDevLoops(gateway.fetch, "http://gateway", config().SCHEDULER_SECRET, mailLoop);
+  const secret = config().SCHEDULER_SECRET;
+  const stop = startPeriodicJobs(gateway.fetch, "http://gateway/functions/v1", secret, mailJob);
   try {
     for (let i = 0; i < 100 && sentMail(to).length === 0; i++) await sleep(20);
   } finally {

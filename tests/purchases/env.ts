@@ -4,7 +4,7 @@
  * per test because other test files may have changed it.
  */
 import { resetConfigForTests } from "../../shared/config.ts";
-import { createPurchasesApp } from "../../functions/purchases/routes.ts";
+import { createDevPurchasesApp } from "../../functions/_dev/dev_functions.ts";
 import { setupHarness } from "../support/harness.ts";
 import { callers } from "../support/callers.ts";
 import { type FakeMercadoPago, startFakeMercadoPago } from "../support/fake_mercadopago.ts";
@@ -22,7 +22,7 @@ export async function purchaseEnv(options: { simulated?: boolean } = {}) {
     MERCADOPAGO_ACCESS_TOKEN: options.simulated ? undefined : "TEST-crodify-fake-token",
     MERCADOPAGO_BASE_URL: fake.url,
   });
-  const app = createPurchasesApp();
+  const app = createDevPurchasesApp();
   return { ...harness, app, fake, ...callers(app) };
 }
 

@@ -3,7 +3,7 @@
  * test process, for clients that need a URL: a browser, supabase-js, fetch.
  */
 import { createGateway } from "../../functions/gateway.ts";
-import { FUNCTIONS } from "../../functions/registry.ts";
+import { DEV_FUNCTIONS } from "../../functions/_dev/dev_functions.ts";
 import type { App } from "../../shared/http.ts";
 import { setupHarness } from "./harness.ts";
 
@@ -14,7 +14,7 @@ export interface GatewayServer {
 }
 
 export async function serveGateway(
-  functions: Record<string, () => App> = FUNCTIONS,
+  functions: Record<string, () => App> = DEV_FUNCTIONS,
 ): Promise<GatewayServer> {
   await setupHarness();
   const server = Deno.serve(
