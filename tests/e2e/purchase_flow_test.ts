@@ -71,7 +71,16 @@ dbTest("a buyer's journey through supabase-js and through fetch with CORS prefli
         client,
         cast,
         step,
-        functionsBase: `${gateway.origin}/functions/v1`,
+        pay: async (order) => {
+          // checkout_url is a gateway page; its form posts here and goes through the real webhook.
+          const functionsBase = `${gateway.origin}/functions/v1`;
+          assert.equal(order.checkout_url, `${functionsBase}/purchases/simulate/${order.order_id}`);
+          const path = order.checkout_url.slice(`${functionsBase}/`.length);
+          const paid = await client.call(cast.buyer, "POST", path, {
+            body: { status: "approved" },
+          });
+          assert.equal(paid.status, 200, `simulated payment: ${JSON.stringify(paid.body)}`);
+        },
         waitForMail: (match, timeoutMs) =>
           gateway.waitForRecord((r) => r.msg === MAIL_MSG && match(r), timeoutMs),
       });

@@ -1,0 +1,66 @@
+/**
+ * Every function's entry point in its own process under the Edge Runtime's
+ * Deno (EDGE_DENO), with the permissions the runtime grants (no write, no
+ * subprocess) and the runtime's lockfile, behind a router that forwards
+ * /functions/v1/<name>/<rest> to that process as /<name>/<rest>, as
+ * Supabase's edge router does.
+ */
+import { FUNCTIONS } from "../../functions/registry.ts";
+import { type ServiceProcess, spawnService } from "./processes.ts";
+
+export interface EdgeFunctions {
+  origin: string;
+  processes: Map<string, ServiceProcess>;
+  stop(): Promise<void>;
+}
+
+export async function startEdgeFunctions(
+  deno: string,
+  env: Record<string, string>,
+): Promise<EdgeFunctions> {
+  const processes = new Map<string, ServiceProcess>();
+  try {
+    await Promise.all(
+      Object.keys(FUNCTIONS).map(async (name) => {
+        processes.set(
+          name,
+          await spawnService({
+            deno,
+            args: [
+              "run",
+              "--allow-net",
+              "--allow-env",
+              "--allow-read",
+              "--allow-sys",
+              "--lock=supabase/edge_runtime.lock",
+              "tests/deploy/edge_entry.ts",
+              `functions/${name}/index.ts`,
+            ],
+            env,
+            ready: /^edge function listening (http:\/\/[\d.:]+)$/,
+          }),
+        );
+      }),
+    );
+  } catch (error) {
+    await Promise.all([...processes.values()].map((p) => p.stop()));
+    throw error;
+  }
+  const router = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    const url = new URL(request.url);
+    const match = url.pathname.match(/^\/functions\/v1(\/([^/]+).*)$/);
+    const target = match && processes.get(match[2]);
+    if (!target) return Response.json({ error: { code: "not_found" } }, { status: 404 });
+    return fetch(new Request(`${target.origin}${match[1]}${url.search}`, request), {
+      redirect: "manual",
+    });
+  });
+  return {
+    origin: `http://127.0.0.1:${router.addr.port}`,
+    processes,
+    stop: async () => {
+      await router.shutdown();
+      await Promise.all([...processes.values()].map((p) => p.stop()));
+    },
+  };
+}
