@@ -59,7 +59,7 @@ export async function productionStack(): Promise<ProductionStack> {
     DATABASE_URL: database.url,
     DB_POOL_MAX: "5",
     SUPABASE_URL: "https://crodify-deploy-test.example",
-    SUPABASE_JWT_SECRET: jwtSecret,
+    JWT_SECRET: jwtSecret,
     UPSTASH_REDIS_REST_URL: redis.url,
     UPSTASH_REDIS_REST_TOKEN: redis.token,
     MERCADOPAGO_ACCESS_TOKEN: `TEST-${secret()}`,
@@ -71,7 +71,7 @@ export async function productionStack(): Promise<ProductionStack> {
     TICKET_SIGNING_KEYS: JSON.stringify([await generateKeyEntry("deploy-test")]),
     SCHEDULER_SECRET: secret(),
     CORS_ORIGINS: APP_ORIGIN,
-    PUBLIC_APP_URL: APP_ORIGIN,
+    PUBLIC_APP_URL: "https://app.crodify.example",
   };
   return {
     databaseUrl: database.url,
