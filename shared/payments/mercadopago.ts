@@ -85,11 +85,10 @@ export function createMercadoPagoProvider(accessToken: string): PaymentProvider 
         import("mercadopago/dist/utils/restClient/index.js"),
         sdkConfig(accessToken),
       ]);
+      // A variable, not a literal: Deno 2.1.4 types RequestInit there without `headers`.
+      const init = { headers: { Authorization: `Bearer ${accessToken}` }, ...settings.options };
       const answer = await call(() =>
-        RestClient.fetch<SdkChargeback>(`/v1/chargebacks/${chargebackId}`, {
-          headers: { Authorization: `Bearer ${accessToken}` },
-          ...settings.options,
-        })
+        RestClient.fetch<SdkChargeback>(`/v1/chargebacks/${chargebackId}`, init)
       );
       return {
         id: String(answer.id ?? chargebackId),

@@ -1,4 +1,6 @@
 import { Readable, Writable } from 'node:stream'
+// Deno 2.1.4 (the Edge Runtime's) has no global Buffer type for local files.
+import type { Buffer } from 'node:buffer'
 
 /**
  * Establish a connection to a PostgreSQL server.
