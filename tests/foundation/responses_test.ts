@@ -9,6 +9,7 @@ import { createTicketsApp } from "../../functions/tickets/routes.ts";
 import { createPurchasesApp } from "../../functions/purchases/routes.ts";
 import { createGateway } from "../../functions/gateway.ts";
 import { FUNCTIONS } from "../../functions/registry.ts";
+import { createDevPurchasesApp, DEV_FUNCTIONS } from "../../functions/_dev/dev_functions.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { callerFor, callers } from "../support/callers.ts";
 import { makeTicket } from "../support/ticket_builders.ts";
@@ -96,15 +97,17 @@ dbTest(
 
 dbTest("production documents only the routes it serves: no payment simulator", async () => {
   await setupHarness();
-  const devDoc = await (await createPurchasesApp().request("/purchases/openapi.json")).json();
+  const devDoc = await (await createDevPurchasesApp().request("/purchases/openapi.json")).json();
   assert.ok(Object.keys(devDoc.paths).some((p) => p.includes("/simulate/")), "dev documents it");
+  const deployed = await (await createPurchasesApp().request("/purchases/openapi.json")).json();
+  assert.deepEqual(Object.keys(deployed.paths).filter((p) => p.includes("simulate")), []);
   await asProduction(async () => {
-    const app = createPurchasesApp();
+    const app = createDevPurchasesApp();
     const doc = await (await app.request("/purchases/openapi.json")).json();
     assert.deepEqual(Object.keys(doc.paths).filter((p) => p.includes("simulate")), []);
     const page = await app.request(`/purchases/simulate/${crypto.randomUUID()}`);
     assert.equal(page.status, 404);
-    const merged = await (await createGateway(FUNCTIONS).request("/openapi.json")).json();
+    const merged = await (await createGateway(DEV_FUNCTIONS).request("/openapi.json")).json();
     assert.deepEqual(Object.keys(merged.paths).filter((p) => p.includes("simulate")), []);
   });
 });
