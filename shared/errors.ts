@@ -41,6 +41,7 @@ export const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   capacity_below_sold: 409,
   sold_out: 409,
   order_not_refundable: 409,
+  tickets_not_refundable: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

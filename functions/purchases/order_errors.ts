@@ -21,6 +21,7 @@ const CODES: Record<string, string> = {
   CRQ03: "admission_used",
   CRQ04: "hold_exists",
   CRQ05: "hold_limit_exceeded",
+  CRP12: "tickets_not_refundable",
 };
 
 /** The domain error for an order function's SQLSTATE, or undefined for anything else. */

@@ -93,13 +93,14 @@ export async function refundOf(sql: Db, orderId: string): Promise<Omit<AdminRefu
   const [row] = await sql<{ tickets_revoked: number }[]>`
     select count(*)::int as tickets_revoked from public.tickets
      where order_id = ${orderId} and status = 'revoked'`;
-  // The order's own payment's refund (a duplicate payment's refund is another matter).
+  // The order's own payment's whole refund (a duplicate payment's refund, or a partial
+  // refund of some tickets, is another matter).
   const [refund] = await sql<NonNullable<AdminRefund["refund"]>[]>`
     select r.id, r.status, r.amount, r.currency::text, r.reason
       from public.refunds r join public.orders o
         on o.id = r.order_id and o.payment_provider = r.provider
        and o.provider_payment_id = r.provider_payment_id
-     where r.order_id = ${orderId}`;
+     where r.order_id = ${orderId} and r.part is null`;
   return {
     order_id: orderId,
     status: "refunded",

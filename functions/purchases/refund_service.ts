@@ -19,6 +19,9 @@ interface PendingRefund {
   order_id: string;
   provider: string;
   provider_payment_id: string;
+  amount: number;
+  /** Set for a partial refund (some tickets): then the amount is sent. */
+  part: string | null;
 }
 
 /** Requests one pending refund from the provider; true when the provider accepted it. */
@@ -28,12 +31,16 @@ export async function requestRefund(
   refundId: string,
 ): Promise<boolean> {
   const [refund] = await sql<PendingRefund[]>`
-    select id, order_id, provider, provider_payment_id from public.refunds
+    select id, order_id, provider, provider_payment_id, amount, part from public.refunds
      where id = ${refundId} and status = 'pending'`;
   if (!refund || refund.provider !== provider.name) return false;
   try {
     // The refund row's id is the idempotency key: a retry never refunds twice.
-    const accepted = await provider.refundPayment(refund.provider_payment_id, refund.id);
+    const accepted = await provider.refundPayment(
+      refund.provider_payment_id,
+      refund.id,
+      refund.part === null ? undefined : refund.amount,
+    );
     await sql`select public.mark_refund_requested(p_refund_id => ${refund.id},
                                                   p_provider_refund_id => ${accepted.id ?? ""})`;
     return true;

@@ -17,10 +17,13 @@ import {
   IdempotencyHeaders,
   OrderParams,
   OrderStatusResponse,
+  PartialRefundBody,
+  PartialRefundResponse,
   PurchaseBody,
   PurchaseResponse,
 } from "./schemas.ts";
 import { refundOrder } from "./transitions.ts";
+import { refundTickets } from "./partial_refund_service.ts";
 import { registerWebhookRoutes } from "./webhook_routes.ts";
 
 const purchase = createRoute({
@@ -78,6 +81,26 @@ const refund = createRoute({
   },
 });
 
+const refundSome = createRoute({
+  method: "post",
+  path: "/{order_id}/refunds",
+  tags: ["purchases"],
+  summary: "Refund some tickets of a paid order (admin)",
+  description: "Revokes those tickets at once, puts their places back on sale, asks Mercado " +
+    "Pago for their price (a partial refund, retried by the sweep until accepted) and mails " +
+    "the buyer; the order is refunded when its last ticket goes. The same tickets again answer " +
+    "200 with `Idempotent-Replayed: true`. Codes: `order_not_found`, `order_not_refundable`, " +
+    "`tickets_not_refundable` (a ticket not valid or not of this order), `forbidden`, `busy`.",
+  security: bearerAuth,
+  middleware: [requireRole("admin")] as const,
+  request: { params: OrderParams, body: jsonBody(PartialRefundBody) },
+  responses: {
+    201: jsonResponse(PartialRefundResponse, "Refunded now"),
+    200: jsonResponse(PartialRefundResponse, "These tickets were refunded already (a replay)"),
+    ...errorResponses(400, 401, 403, 404, 409, 503),
+  },
+});
+
 export function createPurchasesApp() {
   const app = createApp("purchases");
   app.openapi(purchase, async (c) => {
@@ -103,6 +126,20 @@ export function createPurchasesApp() {
   app.openapi(refund, async (c) => {
     const { order_id } = c.req.valid("param");
     const result = await refundOrder(await db(), paymentProvider(), c.var.user, order_id);
+    const { replayed, ...response } = result;
+    if (replayed) c.header("idempotent-replayed", "true");
+    return c.json(response, replayed ? 200 : 201);
+  });
+  app.openapi(refundSome, async (c) => {
+    const { order_id } = c.req.valid("param");
+    const { ticket_ids } = c.req.valid("json");
+    const result = await refundTickets(
+      await db(),
+      paymentProvider(),
+      c.var.user,
+      order_id,
+      ticket_ids,
+    );
     const { replayed, ...response } = result;
     if (replayed) c.header("idempotent-replayed", "true");
     return c.json(response, replayed ? 200 : 201);

@@ -106,6 +106,26 @@ export const AdminRefundResponse = z.object({
   }).nullable(),
 }).meta({ id: "AdminRefund" });
 
+export const PartialRefundBody = z.object({
+  ticket_ids: z.array(z.uuid()).min(1).max(50).meta({
+    description: "Valid tickets of this order to refund; the rest stay valid",
+  }),
+}).meta({ id: "PartialRefundRequest" });
+
+export const PartialRefundResponse = z.object({
+  order_id: z.uuid(),
+  status: z.string().meta({ description: "paid while tickets remain; refunded with the last" }),
+  total: z.number().int(),
+  refunded_amount: z.number().int().meta({ description: "Refunded so far, minor units" }),
+  tickets_revoked: z.array(z.uuid()),
+  refund: z.object({
+    id: z.uuid(),
+    status: z.string(),
+    amount: z.number().int(),
+    currency: z.string(),
+  }).nullable(),
+}).meta({ id: "PartialRefund" });
+
 export const WebhookQuery = z.object({
   "data.id": z.string().max(64).optional(),
   type: z.string().max(80).optional(),

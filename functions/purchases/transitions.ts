@@ -25,6 +25,7 @@ export type Outcome =
   | "failed"
   | "refunded"
   | "refund_requested"
+  | "partially_refunded"
   | "disputed"
   | "unchanged";
 
@@ -39,7 +40,7 @@ export interface TransitionResult {
 }
 
 /** Runs one transition's `select public.<fn>(…) as result`, mapping its SQLSTATEs. */
-async function call(statement: PromiseLike<{ result: TransitionResult }[]>) {
+export async function call(statement: PromiseLike<{ result: TransitionResult }[]>) {
   try {
     const [row] = await statement;
     return row.result;
@@ -134,7 +135,8 @@ export async function afterCommit(
   provider: PaymentProvider,
   result: TransitionResult,
 ): Promise<void> {
-  if (["paid", "refunded", "refund_requested", "disputed"].includes(result.outcome)) {
+  const mailed = ["paid", "refunded", "refund_requested", "partially_refunded", "disputed"];
+  if (mailed.includes(result.outcome)) {
     kickDispatch();
   }
   for (const refundId of result.refund_ids) await requestRefund(sql, provider, refundId);

@@ -69,11 +69,17 @@ export function createMercadoPagoProvider(accessToken: string): PaymentProvider 
       const payment = await call(() => new Payment(settings).get({ id: paymentId }));
       return toProviderPayment(payment);
     },
-    async refundPayment(paymentId, idempotencyKey): Promise<ProviderRefund> {
+    async refundPayment(paymentId, idempotencyKey, amount): Promise<ProviderRefund> {
       assertValidPaymentId(paymentId);
       const { PaymentRefund } = await sdk();
       const settings = await sdkConfig(accessToken, idempotencyKey);
-      const refund = await call(() => new PaymentRefund(settings).total({ payment_id: paymentId }));
+      const refunds = new PaymentRefund(settings);
+      // A partial refund names its amount; a whole one refunds what is left of the payment.
+      const refund = await call(() =>
+        amount === undefined
+          ? refunds.total({ payment_id: paymentId })
+          : refunds.create({ payment_id: paymentId, body: { amount: toDecimal(amount) } })
+      );
       return { id: String(refund.id ?? ""), status: String(refund.status ?? "approved") };
     },
     async getChargeback(chargebackId) {

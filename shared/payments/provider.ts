@@ -65,8 +65,15 @@ export interface PaymentProvider {
   readonly name: string;
   createPreference(request: PreferenceRequest): Promise<Preference>;
   getPayment(paymentId: string): Promise<ProviderPayment>;
-  /** Refunds the whole payment; `idempotencyKey` makes a retried call a no-op. */
-  refundPayment(paymentId: string, idempotencyKey: string): Promise<ProviderRefund>;
+  /**
+   * Refunds the whole payment, or `amount` (minor units) of it; `idempotencyKey`
+   * makes a retried call a no-op.
+   */
+  refundPayment(
+    paymentId: string,
+    idempotencyKey: string,
+    amount?: number,
+  ): Promise<ProviderRefund>;
   /** Every payment made for an order (its external_reference), newest first. */
   searchPayments(externalReference: string): Promise<ProviderPayment[]>;
   /** A chargeback notified on the `chargebacks` topic, re-read from the provider. */

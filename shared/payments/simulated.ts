@@ -85,11 +85,13 @@ export function createSimulatedProvider(): PaymentProvider {
       if (!row) throw providerUnavailable(new Error(`payment ${paymentId} not found`));
       return toPayment(row);
     },
-    async refundPayment(paymentId) {
+    async refundPayment(paymentId, _key, amount) {
       assertValidPaymentId(paymentId);
       const sql = await db();
+      // A partial refund leaves the payment approved, as Mercado Pago does.
       const [row] = await sql<{ id: string }[]>`
-        update public.simulated_payments set status = 'refunded'
+        update public.simulated_payments
+           set status = case when ${amount ?? null}::int is null then 'refunded' else status end
          where id = ${paymentId} and status in ('approved', 'refunded')
         returning id::text`;
       if (!row) throw providerUnavailable(new Error(`payment ${paymentId} cannot be refunded`));

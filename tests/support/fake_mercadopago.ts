@@ -21,6 +21,8 @@ export interface FakeRefund {
   id: number;
   payment_id: number;
   idempotency_key: string | null;
+  /** What was refunded, in the API's decimal units. */
+  amount: number;
 }
 
 export interface FakeChargeback {
@@ -115,7 +117,8 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     if (method === "POST" && refund) {
       return {
         name: "refunds" as const,
-        answer: (key: string | null) => createRefund(refund[1], key),
+        // deno-lint-ignore no-explicit-any
+        answer: (key: string | null, body: any) => createRefund(refund[1], key, body?.amount),
       };
     }
     return undefined;
@@ -166,14 +169,22 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     return Response.json(chargeback);
   }
 
-  function createRefund(id: string, key: string | null): Response {
+  /** A refund of `amount` (partial), or of what is left of the payment; refunded when nothing is. */
+  function createRefund(id: string, key: string | null, amount?: number): Response {
     const payment = payments.get(Number(id));
     if (!payment) return Response.json({ message: "not found", status: 404 }, { status: 404 });
     const existing = key ? refunds.find((r) => r.idempotency_key === key) : undefined;
     if (existing) return Response.json({ ...existing, status: "approved" }, { status: 201 });
-    const refund = { id: nextId++, payment_id: payment.id, idempotency_key: key };
+    const done = refunds.filter((r) => r.payment_id === payment.id)
+      .reduce((sum, r) => sum + r.amount, 0);
+    const left = Math.round((payment.transaction_amount - done) * 100) / 100;
+    const value = amount ?? left;
+    if (!(value > 0) || value > left) {
+      return Response.json({ message: "invalid refund amount", status: 400 }, { status: 400 });
+    }
+    const refund = { id: nextId++, payment_id: payment.id, idempotency_key: key, amount: value };
     refunds.push(refund);
-    payment.status = "refunded";
+    if (value === left) payment.status = "refunded";
     return Response.json({ ...refund, status: "approved" }, { status: 201 });
   }
 
