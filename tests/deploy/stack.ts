@@ -69,6 +69,7 @@ export async function productionStack(): Promise<ProductionStack> {
     SENDGRID_BASE_URL: sendgrid.url,
     EMAIL_FROM: "Crodify <tickets@crodify.example>",
     TICKET_SIGNING_KEYS: JSON.stringify([await generateKeyEntry("deploy-test")]),
+    QUEUE_SIGNING_KEYS: JSON.stringify([await generateKeyEntry("deploy-queue")]),
     SCHEDULER_SECRET: secret(),
     CORS_ORIGINS: APP_ORIGIN,
     PUBLIC_APP_URL: "https://app.crodify.example",
