@@ -5,6 +5,7 @@
  * failing the request: reads miss, writes drop, limits fail open, all logged.
  */
 import { config } from "./config.ts";
+import { DomainError } from "./errors.ts";
 import { withLocalReservations } from "./rate_reserve.ts";
 import {
   type Backend,
@@ -106,4 +107,27 @@ export function rateLimiter(name: string, opts: RateLimitOptions): RateLimiter {
 export function createRateLimiter(cacheOpts: CacheOptions, name: string, opts: RateLimitOptions) {
   assertLimitOptions(name, opts);
   return createBackend(cacheOpts).limiter(name, opts);
+}
+
+/**
+ * Spends one token of `limiter` for `identifier`, or throws: 429
+ * `rate_limited` (with Retry-After) when over the limit, 503
+ * `unavailable` when the store is down and the limiter fails closed.
+ */
+export async function enforceRateLimit(
+  limiter: RateLimiter,
+  identifier: string,
+  message = "Too many requests",
+): Promise<void> {
+  const verdict = await limiter.check(identifier);
+  if (verdict.allowed) return;
+  const details = { retry_after_seconds: verdict.retryAfterSeconds };
+  if (verdict.unavailable) {
+    throw new DomainError(
+      "unavailable",
+      "Rate limiting is unavailable; retry shortly",
+      details,
+    );
+  }
+  throw new DomainError("rate_limited", message, details);
 }

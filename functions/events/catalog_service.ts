@@ -42,7 +42,7 @@ export async function listEvents(sql: Sql, query: ListQuery): Promise<EventPageJ
     query.q,
     query.status,
     query.limit,
-    query.cursor?.startsAt,
+    query.cursor?.at,
     query.cursor?.id,
   ]);
   return await cachedCatalog("list", key, () => loadPage(sql, query));
@@ -54,7 +54,7 @@ async function loadPage(sql: Sql, query: ListQuery): Promise<EventPageJson> {
   const pattern = query.q && likePattern(query.q);
   // ::text first: a parameter typed timestamptz goes through postgres.js's Date
   // serializer, which would cut the cursor's microseconds and repeat rows.
-  const at = cursor && sql`(${cursor.startsAt}::text::timestamptz, ${cursor.id}::uuid)`;
+  const at = cursor && sql`(${cursor.at}::text::timestamptz, ${cursor.id}::uuid)`;
   const after = !at
     ? sql``
     : desc
@@ -81,7 +81,7 @@ async function loadPage(sql: Sql, query: ListQuery): Promise<EventPageJson> {
   return {
     items: page.map((row) => ({ ...toEvent(row), price_from: row.price_from })),
     next_cursor: rows.length > query.limit && last
-      ? encodeCursor({ startsAt: last.cursor_at, id: last.id })
+      ? encodeCursor({ at: last.cursor_at, id: last.id })
       : null,
   };
 }

@@ -52,47 +52,5 @@ export const DateTime = z.iso.datetime({ offset: true })
 
 // ---------------------------------------------------------------- cursor
 
-/** Position after the last row of a page: its exact starts_at (microseconds) and id. */
-export interface Cursor {
-  startsAt: string;
-  id: string;
-}
-
-const EXACT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function toBase64Url(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
-export function encodeCursor(cursor: Cursor): string {
-  return toBase64Url(JSON.stringify([cursor.startsAt, cursor.id]));
-}
-
-/** The cursor, or undefined when the text is not one this API issued. */
-export function decodeCursor(text: string): Cursor | undefined {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(text)) return undefined;
-  try {
-    const json = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-    const value: unknown = JSON.parse(json);
-    if (!Array.isArray(value) || value.length !== 2) return undefined;
-    const [startsAt, id] = value;
-    if (typeof startsAt !== "string" || !EXACT_TIMESTAMP.test(startsAt)) return undefined;
-    if (Number.isNaN(Date.parse(startsAt))) return undefined;
-    if (typeof id !== "string" || !UUID.test(id)) return undefined;
-    return { startsAt, id };
-  } catch {
-    return undefined;
-  }
-}
-
-export const CursorParam = z.string().transform((text, ctx) => {
-  const cursor = decodeCursor(text);
-  if (!cursor) {
-    ctx.addIssue({ code: "custom", message: "Not a cursor returned by this API" });
-    return z.NEVER;
-  }
-  return cursor;
-}).meta({ type: "string", description: "next_cursor of the previous page" });
+// The list cursor is shared with other paginated lists (a user's tickets).
+export { type Cursor, CursorParam, decodeCursor, encodeCursor } from "../../shared/cursor.ts";

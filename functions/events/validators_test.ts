@@ -31,7 +31,7 @@ Deno.test("slugify drops accents and symbols", () => {
 });
 
 Deno.test("cursors round-trip with microseconds and reject anything else", () => {
-  const cursor = { startsAt: "2027-01-01T10:00:00.123457Z", id: crypto.randomUUID() };
+  const cursor = { at: "2027-01-01T10:00:00.123457Z", id: crypto.randomUUID() };
   const text = encodeCursor(cursor);
   assert.match(text, /^[A-Za-z0-9_-]+$/);
   assert.deepEqual(decodeCursor(text), cursor);
@@ -40,7 +40,7 @@ Deno.test("cursors round-trip with microseconds and reject anything else", () =>
     "bm9wZQ",
     btoa(JSON.stringify(["2027-01-01", cursor.id])),
     btoa(JSON.stringify(["2027-01-01T10:00:00Z", "not-a-uuid"])),
-    btoa(JSON.stringify({ s: cursor.startsAt, i: cursor.id })),
+    btoa(JSON.stringify({ s: cursor.at, i: cursor.id })),
     text + "!",
   ];
   for (const bad of forged) assert.equal(decodeCursor(bad), undefined, bad);

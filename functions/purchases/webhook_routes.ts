@@ -3,6 +3,7 @@
  * and the sweep a scheduler calls (scheduler secret or service-role key).
  */
 import { createRoute } from "../../shared/routing.ts";
+import { enforceRateLimit, rateLimiter } from "../../shared/cache.ts";
 import { config } from "../../shared/config.ts";
 import { db } from "../../shared/db.ts";
 import { DomainError } from "../../shared/errors.ts";
@@ -28,7 +29,7 @@ const webhook = createRoute({
   },
   responses: {
     200: jsonResponse(WebhookResponse, "Stored (and processed, or left for a retry)"),
-    ...errorResponses(400, 401, 413),
+    ...errorResponses(400, 401, 413, 429, 503),
   },
 });
 
@@ -47,8 +48,22 @@ const sweep = createRoute({
   },
 });
 
+/**
+ * Per source address. Mercado Pago sends a few notifications per payment; a
+ * flood (signed or not) would turn into inbox writes and provider reads, so
+ * this limit fails closed: when Upstash cannot be asked, notifications wait
+ * (Mercado Pago retries non-2xx answers) rather than the database.
+ */
+const WEBHOOK_LIMIT = { limit: 1200, windowSeconds: 60, onStoreFailure: "closed" } as const;
+
+/** The client address as the platform's proxy reports it (its first hop), else one bucket. */
+const sourceOf = (forwardedFor: string | undefined) =>
+  forwardedFor?.split(",")[0].trim().slice(0, 64) || "direct";
+
 export function registerWebhookRoutes(app: App): void {
+  const floodLimiter = rateLimiter("webhook", WEBHOOK_LIMIT);
   app.openapi(webhook, async (c) => {
+    await enforceRateLimit(floodLimiter, sourceOf(c.req.header("x-forwarded-for")));
     const query = c.req.valid("query");
     const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
     const dataId = query["data.id"] ??

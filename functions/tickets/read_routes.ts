@@ -3,6 +3,8 @@ import { z } from "zod";
 import { createRoute } from "../../shared/routing.ts";
 import type { App } from "../../shared/http.ts";
 import { requireUser } from "../../shared/auth.ts";
+import { enforceRateLimit, rateLimiter, type RateLimitOptions } from "../../shared/cache.ts";
+import { CursorParam } from "../../shared/cursor.ts";
 import { db } from "../../shared/db.ts";
 import { bearerAuth, errorResponses, jsonResponse, UuidParam } from "../../shared/openapi.ts";
 import { publicKeys } from "../../shared/tickets/keys.ts";
@@ -28,9 +30,18 @@ const userTickets = createRoute({
   summary: "A user's tickets with their events (that user or an admin)",
   security: bearerAuth,
   middleware: [requireUser] as const,
-  request: { params: z.object({ user_id: UuidParam }) },
+  request: {
+    params: z.object({ user_id: UuidParam }),
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(50),
+      cursor: CursorParam.optional(),
+    }),
+  },
   responses: {
-    200: jsonResponse(z.object({ tickets: z.array(TicketSchema) }), "Newest first, at most 500"),
+    200: jsonResponse(
+      z.object({ tickets: z.array(TicketSchema), next_cursor: z.string().nullable() }),
+      "Newest first; call again with next_cursor until it is null",
+    ),
     ...errorResponses(400, 401, 404),
   },
 });
@@ -65,22 +76,28 @@ const qr = createRoute({
         "image/png": { schema: z.string().meta({ format: "binary" }) },
       },
     },
-    ...errorResponses(400, 401, 404),
+    ...errorResponses(400, 401, 404, 429, 503),
   },
 });
 
-export function registerReadRoutes(app: App): void {
+/** Per user: a person shows a QR a few times; a loop rendering them is an attack on the CPU. */
+export const DEFAULT_QR_LIMIT: RateLimitOptions = { limit: 60, windowSeconds: 60 };
+
+export function registerReadRoutes(app: App, qrLimit: RateLimitOptions): void {
+  // Fails closed: when Upstash cannot be asked, renders stop rather than the CPU.
+  const qrLimiter = rateLimiter("tickets-qr", { ...qrLimit, onStoreFailure: "closed" });
   app.openapi(keys, async (c) => c.json({ keys: await publicKeys() }, 200));
   app.openapi(userTickets, async (c) => {
     const { user_id } = c.req.valid("param");
-    const tickets = await listUserTickets(await db(), c.var.user, user_id);
-    return c.json({ tickets: tickets.map(ticketJson) }, 200);
+    const page = await listUserTickets(await db(), c.var.user, user_id, c.req.valid("query"));
+    return c.json({ tickets: page.tickets.map(ticketJson), next_cursor: page.next_cursor }, 200);
   });
   app.openapi(oneTicket, async (c) => {
     const ticket = await getTicket(await db(), c.var.user, c.req.valid("param").ticket_id);
     return c.json(ticketJson(ticket), 200);
   });
   app.openapi(qr, async (c) => {
+    await enforceRateLimit(qrLimiter, c.var.user.id, "Too many QR images");
     const code = await ticketCodeFor(await db(), c.var.user, c.req.valid("param").ticket_id);
     c.header("cache-control", "private, max-age=300");
     if (c.req.valid("query").format === "png") {

@@ -3,9 +3,13 @@ import { z } from "zod";
 import { createRoute } from "../../shared/routing.ts";
 import type { App } from "../../shared/http.ts";
 import { requireUser } from "../../shared/auth.ts";
-import { rateLimiter, type RateLimitOptions } from "../../shared/cache.ts";
+import {
+  enforceRateLimit,
+  type RateLimiter,
+  rateLimiter,
+  type RateLimitOptions,
+} from "../../shared/cache.ts";
 import { db } from "../../shared/db.ts";
-import { DomainError } from "../../shared/errors.ts";
 import {
   bearerAuth,
   errorResponses,
@@ -29,13 +33,19 @@ import { scanJson, syncJson } from "./views.ts";
 export interface DoorLimits {
   /** Online scans per device. A person takes seconds to pass a door; 1,200/min is a burst ceiling. */
   scans: RateLimitOptions;
+  /** Online scans per signed-in scanner, all devices together (a shared staff login). */
+  scanner: RateLimitOptions;
   /** Offline batch uploads per device. */
   batches: RateLimitOptions;
+  /** Offline batch uploads per signed-in scanner. */
+  scannerBatches: RateLimitOptions;
 }
 
 export const DEFAULT_DOOR_LIMITS: DoorLimits = {
   scans: { limit: 1200, windowSeconds: 60 },
+  scanner: { limit: 2400, windowSeconds: 60 },
   batches: { limit: 60, windowSeconds: 60 },
+  scannerBatches: { limit: 120, windowSeconds: 60 },
 };
 
 const validate = createRoute({
@@ -87,24 +97,38 @@ const sync = createRoute({
   },
 });
 
-async function enforce(limiter: ReturnType<typeof rateLimiter>, identifier: string) {
-  const verdict = await limiter.check(identifier);
-  if (!verdict.allowed) {
-    throw new DomainError("rate_limited", "Too many scans from this device", {
-      retry_after_seconds: verdict.retryAfterSeconds,
-    });
-  }
+/**
+ * Scans are counted per signed-in scanner (a new device_id per scan changes
+ * nothing) and, within that, per device. Both fail open: the door first.
+ */
+async function enforceDoor(
+  limiters: { perScanner: RateLimiter; perDevice: RateLimiter },
+  scannerId: string,
+  deviceId: string | undefined,
+) {
+  const message = "Too many scans from this scanner";
+  await enforceRateLimit(limiters.perScanner, scannerId, message);
+  await enforceRateLimit(limiters.perDevice, `${scannerId}:${deviceId ?? "-"}`, message);
 }
 
 export function registerScanRoutes(app: App, limits: DoorLimits): void {
   // A door's steady stream: take tokens from Redis in batches of ~2% of the limit.
-  const reserve = Math.max(1, Math.floor(limits.scans.limit / 50));
-  const scanLimiter = rateLimiter("tickets-scan", { ...limits.scans, reserve });
-  const batchLimiter = rateLimiter("tickets-batch", limits.batches);
+  const reserving = (opts: RateLimitOptions) => ({
+    ...opts,
+    reserve: Math.max(1, Math.floor(opts.limit / 50)),
+  });
+  const scanLimiters = {
+    perScanner: rateLimiter("tickets-scan-scanner", reserving(limits.scanner)),
+    perDevice: rateLimiter("tickets-scan", reserving(limits.scans)),
+  };
+  const batchLimiters = {
+    perScanner: rateLimiter("tickets-batch-scanner", limits.scannerBatches),
+    perDevice: rateLimiter("tickets-batch", limits.batches),
+  };
   app.openapi(validate, async (c) => {
     const body = c.req.valid("json");
     const user = c.var.user;
-    await enforce(scanLimiter, `${user.id}:${body.device_id ?? "-"}`);
+    await enforceDoor(scanLimiters, user.id, body.device_id);
     const answer = await checkInAtDoor(await db(), user, {
       code: body.code,
       eventId: body.event_id,
@@ -120,7 +144,7 @@ export function registerScanRoutes(app: App, limits: DoorLimits): void {
   app.openapi(batch, async (c) => {
     const body = c.req.valid("json");
     const user = c.var.user;
-    await enforce(batchLimiter, `${user.id}:${body.device_id ?? "-"}`);
+    await enforceDoor(batchLimiters, user.id, body.device_id);
     const sql = await db();
     await doorEventFor(sql, user, body.event_id);
     const report = await applyOfflineBatch(

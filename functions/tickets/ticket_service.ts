@@ -4,6 +4,7 @@ import type { Db } from "../../shared/db.ts";
 import { notFound } from "../../shared/errors.ts";
 import { canActOnEvent, DOOR_ROLES } from "../../shared/event_access.ts";
 import { issueTicketCode } from "../../shared/tickets/codes.ts";
+import { type Cursor, encodeCursor } from "../../shared/cursor.ts";
 
 export interface TicketRow {
   id: string;
@@ -42,25 +43,45 @@ const ticketColumns = (sql: Db) =>
       join public.ticket_types tt on tt.id = t.ticket_type_id
       join public.events e on e.id = t.event_id`;
 
-const MAX_LISTED = 500;
-
 const withCode = async (row: TicketRow): Promise<TicketView> => ({
   ...row,
   code: await issueTicketCode({ ticketId: row.id, eventId: row.event_id }),
 });
 
-/** A user's tickets, newest first, each with its code; only that user or an admin (else 404). */
+export interface TicketPage {
+  tickets: TicketView[];
+  next_cursor: string | null;
+}
+
+/**
+ * A page of a user's tickets, newest first, each with its code; only that
+ * user or an admin (else 404). Continues strictly after `cursor`.
+ */
 export async function listUserTickets(
   sql: Db,
   viewer: AuthUser,
   userId: string,
-): Promise<TicketView[]> {
+  page: { limit: number; cursor?: Cursor },
+): Promise<TicketPage> {
   if (viewer.id !== userId.toLowerCase() && !viewer.isAdmin) throw notFound("user_not_found");
-  const rows = await sql<TicketRow[]>`
-    select ${ticketColumns(sql)}
-     where t.owner_id = ${userId}
-     order by t.issued_at desc, t.id limit ${MAX_LISTED}`;
-  return await Promise.all(rows.map(withCode));
+  const { cursor, limit } = page;
+  // ::text first: a timestamptz parameter would lose the cursor's microseconds.
+  const after = cursor
+    ? sql`and (t.issued_at, t.id) < (${cursor.at}::text::timestamptz, ${cursor.id}::uuid)`
+    : sql``;
+  const rows = await sql<(TicketRow & { cursor_at: string })[]>`
+    select to_char(t.issued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at,
+           ${ticketColumns(sql)}
+     where t.owner_id = ${userId} ${after}
+     order by t.issued_at desc, t.id desc limit ${limit + 1}`;
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  return {
+    tickets: await Promise.all(shown.map(({ cursor_at: _, ...row }) => withCode(row))),
+    next_cursor: rows.length > limit && last
+      ? encodeCursor({ at: last.cursor_at, id: last.id })
+      : null,
+  };
 }
 
 async function loadTicket(sql: Db, ticketId: string): Promise<TicketRow | undefined> {

@@ -16,6 +16,8 @@ export interface Cache {
 
 export interface RateLimitResult {
   allowed: boolean;
+  /** Set when the store could not be asked and the limiter fails closed. */
+  unavailable?: boolean;
   limit: number;
   remaining: number;
   retryAfterSeconds: number;
@@ -29,6 +31,12 @@ export type RateLimitOptions = {
    * locally (default 1: every check asks Redis). See shared/rate_reserve.ts.
    */
   reserve?: number;
+  /**
+   * What happens when the shared store (Upstash) cannot be asked: fail open
+   * (allow; the default, for availability) or closed (refuse with 503, for
+   * limits that protect the database or the CPU).
+   */
+  onStoreFailure?: "open" | "closed";
 };
 export type RateLimiter = {
   /** `cost` tokens at once (default 1); allowed only when all of them fit. */

@@ -46,7 +46,7 @@ export function upstashBackend(
   };
   return {
     cache: cacheOver(store, prefix),
-    limiter: (name, { limit, windowSeconds }) => {
+    limiter: (name, { limit, windowSeconds, onStoreFailure = "open" }) => {
       let limiter: Promise<Ratelimit> | undefined;
       const ratelimit = () =>
         limiter ??= Promise.all([loadUpstashSdks(), redisClient()]).then((
@@ -70,8 +70,14 @@ export function upstashBackend(
             if (res.reason === "timeout") throw new Error("timed out");
             return limitResult(res.success, res.limit, res.remaining, res.reset);
           } catch (error) {
-            warn("rate limit failed; allowing", { limiter: name, error: describe(error) });
-            return limitResult(true, limit, limit, 0);
+            const open = onStoreFailure === "open";
+            warn(`rate limit failed; ${open ? "allowing" : "refusing"}`, {
+              limiter: name,
+              error: describe(error),
+            });
+            return open
+              ? limitResult(true, limit, limit, 0)
+              : { ...limitResult(false, limit, 0, Date.now() + 5000), unavailable: true };
           }
         },
       };
