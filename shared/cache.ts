@@ -16,7 +16,8 @@ import {
   warn,
 } from "./cache/backend.ts";
 import { memoryBackend } from "./cache/memory.ts";
-import { upstashBackend } from "./cache/upstash.ts";
+import { upstashBackend, upstashBreaker } from "./cache/upstash.ts";
+import type { BreakerState } from "./circuit_breaker.ts";
 
 export type { Cache, RateLimiter, RateLimitOptions, RateLimitResult } from "./cache/backend.ts";
 
@@ -27,6 +28,8 @@ export interface CacheOptions {
   prefix?: string;
   /** Per-request deadline; a slow Upstash must not hold a request longer than this. */
   timeoutMs?: number;
+  /** How long the Upstash circuit stays open (default UPSTASH_BREAKER.cooldownMs). */
+  breakerCooldownMs?: number;
 }
 
 const DEFAULT_PREFIX = "crodify:";
@@ -36,7 +39,13 @@ function createBackend(opts: CacheOptions): Backend {
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
   if (!opts.url) return memoryBackend(prefix);
   if (!opts.token) throw new Error("UPSTASH_REDIS_REST_URL is set but the token is not");
-  return upstashBackend(opts.url, opts.token, prefix, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  return upstashBackend(
+    opts.url,
+    opts.token,
+    prefix,
+    opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    upstashBreaker(opts.breakerCooldownMs),
+  );
 }
 
 let singleton: Backend | undefined;
@@ -51,6 +60,14 @@ function backend(): Backend {
 /** The process-wide cache, on Upstash when configured, in-process otherwise. */
 export function cache(): Cache {
   return backend().cache;
+}
+
+/**
+ * The state of the circuit in front of Upstash (readiness shows it), or
+ * undefined for the in-process backend, which cannot fail.
+ */
+export function cacheBreakerState(): BreakerState | undefined {
+  return backend().breaker?.state;
 }
 
 /** A standalone cache, for tests: in-process unless `url` is given. */

@@ -5,12 +5,16 @@ import { config } from "../../shared/config.ts";
 import { db } from "../../shared/db.ts";
 import { cache } from "../../shared/cache.ts";
 import { jsonResponse } from "../../shared/openapi.ts";
+import { mailBreaker } from "../../shared/mail/transport.ts";
+import { recentlyFailing } from "../../shared/dependency_health.ts";
 import { checkReadiness } from "./health_service.ts";
 
-const Check = z.object({ ok: z.boolean(), ms: z.number(), error: z.string().optional() });
+const Check = z.object({ ok: z.boolean(), ms: z.number().optional() });
+const Optional = z.enum(["redis", "sendgrid", "mercadopago"]);
 const Readiness = z.object({
-  status: z.enum(["ready", "unavailable"]),
-  checks: z.object({ database: Check, redis: Check }),
+  status: z.enum(["ready", "degraded", "unavailable"]),
+  checks: z.object({ database: Check, redis: Check, sendgrid: Check, mercadopago: Check }),
+  degraded: z.array(Optional),
 }).meta({ id: "Readiness" });
 
 const liveness = createRoute({
@@ -30,10 +34,13 @@ const readiness = createRoute({
   method: "get",
   path: "/ready",
   tags: ["health"],
-  summary: "Readiness: the database and Redis answer",
+  summary: "Readiness: 503 only when the database does not answer",
   responses: {
-    200: jsonResponse(Readiness, "Both dependencies answer"),
-    503: jsonResponse(Readiness, "A dependency is down; `checks` names it"),
+    200: jsonResponse(
+      Readiness,
+      "The database answers; `status` is `degraded` when an optional dependency (Redis, SendGrid, Mercado Pago) does not, and `degraded` names it",
+    ),
+    503: jsonResponse(Readiness, "The database does not answer: this instance cannot serve"),
   },
 });
 
@@ -49,10 +56,13 @@ export function createHealthApp() {
       }),
   );
   app.openapi(readiness, async (c) => {
-    const { ready, checks } = await checkReadiness(db, cache());
-    return ready
-      ? c.json({ status: "ready" as const, checks }, 200)
-      : c.json({ status: "unavailable" as const, checks }, 503);
+    const readiness = await checkReadiness({
+      database: db,
+      redis: cache(),
+      mailBreaker: () => config().SENDGRID_API_KEY ? mailBreaker().state : undefined,
+      paymentsFailing: () => recentlyFailing("mercadopago"),
+    });
+    return readiness.status === "unavailable" ? c.json(readiness, 503) : c.json(readiness, 200);
   });
   return app;
 }

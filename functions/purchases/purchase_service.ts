@@ -6,6 +6,7 @@
 import { rateLimiter } from "../../shared/cache.ts";
 import { config } from "../../shared/config.ts";
 import type { Sql } from "../../shared/db.ts";
+import { isConnectionLoss } from "../../shared/db/errors.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { log } from "../../shared/log.ts";
 import { type PaymentProvider, providerUnavailable } from "../../shared/payments/mod.ts";
@@ -124,7 +125,10 @@ async function attachPreference(
     return preference.checkoutUrl;
   } catch (error) {
     await releaseUnpaidOrder(sql, order.order_id, error);
-    throw error instanceof DomainError ? error : providerUnavailable(error);
+    // The database failing (e.g. restarting) is not the provider's fault: 503, not 502.
+    throw error instanceof DomainError || isConnectionLoss(error)
+      ? error
+      : providerUnavailable(error);
   }
 }
 

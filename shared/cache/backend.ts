@@ -3,6 +3,7 @@
  * provides, and the layer that makes every store fail open with a log line.
  */
 import { log } from "../log.ts";
+import { type CircuitBreaker, CircuitOpenError } from "../circuit_breaker.ts";
 
 export interface Cache {
   get<T>(key: string): Promise<T | undefined>;
@@ -59,13 +60,23 @@ export interface Store {
 }
 
 /** A cache and the limiters that share its connection (or its in-process Map). */
-export type Backend = { cache: Cache; limiter(name: string, opts: RateLimitOptions): RateLimiter };
+export type Backend = {
+  cache: Cache;
+  limiter(name: string, opts: RateLimitOptions): RateLimiter;
+  /** The breaker in front of a remote backend (none in-process). */
+  breaker?: CircuitBreaker;
+};
+
+/** An open circuit is logged once, when it opens; each refused call is not news. */
+export const quiet = (error: unknown) => error instanceof CircuitOpenError;
 
 export async function failOpen<T>(op: string, key: string, run: () => Promise<T>) {
   try {
     return await run();
   } catch (error) {
-    warn("cache operation failed; continuing without cache", { op, key, error: describe(error) });
+    if (!quiet(error)) {
+      warn("cache operation failed; continuing without cache", { op, key, error: describe(error) });
+    }
     return undefined;
   }
 }
@@ -98,7 +109,7 @@ export function cacheOver(store: Store, prefix: string): Cache {
     incr: (key, ttl) => failOpen("incr", key, () => store.incr(k(key), wholeSeconds(ttl))),
     ping: () =>
       store.ping().then(() => true, (error) => {
-        warn("cache ping failed", { error: describe(error) });
+        if (!quiet(error)) warn("cache ping failed", { error: describe(error) });
         return false;
       }),
   };

@@ -13,7 +13,10 @@ export interface SendgridOptions {
   apiKey: string;
   from: string;
   baseUrl?: string;
-  /** A hung connection must not hold a dispatcher's lease; SendGrid answers in < 1 s. */
+  /**
+   * A hung connection must not hold a dispatcher's lease, nor the test-email request
+   * past its deadline; SendGrid answers in < 1 s.
+   */
   timeoutMs?: number;
   now?: () => number;
 }
@@ -23,7 +26,7 @@ const MIN_RATE_LIMIT_WAIT_MS = 1000;
 const MAX_RATE_LIMIT_WAIT_MS = 15 * 60 * 1000;
 
 export function createSendgridTransport(options: SendgridOptions): MailTransport {
-  const { apiKey, from, baseUrl = SENDGRID_DEFAULT_BASE_URL, timeoutMs = 10_000 } = options;
+  const { apiKey, from, baseUrl = SENDGRID_DEFAULT_BASE_URL, timeoutMs = 5_000 } = options;
   const now = options.now ?? Date.now;
   const url = new URL("/v3/mail/send", baseUrl);
   return {

@@ -10,6 +10,7 @@
  */
 import type { MercadoPagoConfig } from "mercadopago";
 import { config } from "../config.ts";
+import { recordOutcome } from "../dependency_health.ts";
 import {
   assertValidPaymentId,
   normaliseStatus,
@@ -25,8 +26,10 @@ import {
 
 const DEFAULT_BASE_URL = "https://api.mercadopago.com";
 // A buyer waits on createPreference while holding tickets, and Mercado Pago waits
-// 22 s for our webhook answer: every call is bounded well below both.
-const TIMEOUT_MS = 5000;
+// 22 s for our webhook answer: every call is bounded well below both, and its two
+// tries (2 × 4 s + backoff) below the request deadline (REQUEST_DEADLINE_MS, 10 s),
+// so a hung provider is answered 502 with the hold released, not cut off at 503.
+const TIMEOUT_MS = 4000;
 // One quick retry for a 5xx/429 blip; the SDK's default (3 retries, up to 30 s) is too slow here.
 const RETRY = { maxRetries: 1, initialDelay: 200, maxDelay: 1000 };
 
@@ -52,10 +55,19 @@ async function sdkConfig(accessToken: string, idempotencyKey?: string): Promise<
 
 async function call<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await run();
+    const value = await run();
+    recordOutcome("mercadopago", true);
+    return value;
   } catch (error) {
+    // Only the provider's own failures (5xx, timeouts, network) make it look down.
+    recordOutcome("mercadopago", !isProviderFailure(error));
     throw providerUnavailable(error);
   }
+}
+
+function isProviderFailure(error: unknown): boolean {
+  const status = (error as { status?: unknown })?.status;
+  return typeof status !== "number" || status >= 500 || status === 429;
 }
 
 export function createMercadoPagoProvider(accessToken: string): PaymentProvider {
