@@ -6,6 +6,7 @@
  * Topics other than `payment` and `chargebacks` are stored and ignored.
  */
 import { type Db, type Sql, withTx } from "../../shared/db.ts";
+import { retryOnLockTimeout } from "../../shared/db/lock_retry.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import {
   failureText,
@@ -52,6 +53,9 @@ const NOTIFICATION_QUEUE: RetryQueue = {
 // A claim outlives a slow provider call (5 s timeout, one retry) with room to spare;
 // a worker that died mid-way loses its claim after this and another one retries.
 const CLAIM_SECONDS = 60;
+// Per try of the payment's transaction; three tries and their backoff stay well inside
+// the request deadline.
+const PAYMENT_LOCK_TIMEOUT_MS = 2000;
 
 /** Stores the notification (or finds its earlier delivery) and processes it now. */
 export async function receiveNotification(
@@ -126,24 +130,28 @@ async function readAndApply(
     : [claimed.resource_id];
   const payments: ProviderPayment[] = [];
   for (const paymentId of paymentIds) payments.push(await provider.getPayment(paymentId));
-  return await withTx(sql, async (tx) => {
-    const results: TransitionResult[] = [];
-    for (const payment of payments) {
-      results.push(
-        chargeback
-          ? await disputePayment(tx, provider.name, payment, chargeback)
-          : await applyPayment(tx, provider.name, payment),
-      );
-    }
-    const known = results.find((r) => r.outcome !== "unknown_order");
-    await tx`update public.payment_notifications
+  // A lock lost to a concurrent notification is retried here, in-request (short waits,
+  // jittered); only what still fails is left to the sweep.
+  return await retryOnLockTimeout(() =>
+    withTx(sql, async (tx) => {
+      const results: TransitionResult[] = [];
+      for (const payment of payments) {
+        results.push(
+          chargeback
+            ? await disputePayment(tx, provider.name, payment, chargeback)
+            : await applyPayment(tx, provider.name, payment),
+        );
+      }
+      const known = results.find((r) => r.outcome !== "unknown_order");
+      await tx`update public.payment_notifications
                 set state = ${known ? "processed" : "ignored"},
                     processed_at = now(), locked_until = null, last_error = null,
                     order_id = ${known?.order_id ?? null},
                     payment_status = ${payments[0]?.rawStatus ?? null}
               where id = ${id}`;
-    return results;
-  });
+      return results;
+    }, { lockTimeoutMs: PAYMENT_LOCK_TIMEOUT_MS })
+  );
 }
 
 async function markFailed(sql: Sql, id: number, attempts: number, error: unknown) {

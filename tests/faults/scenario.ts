@@ -29,7 +29,11 @@ export async function runScenario(env: FaultEnv, spec: ScenarioSpec): Promise<vo
   const load = startLoad(env);
   await sleep(1_000);
   await spec.inject();
-  await Promise.all([sleep(spec.faultMs ?? 4_000), spec.duringFault?.()]);
+  // A failed check during the fault is reported after the counts, not instead of them.
+  const [, duringFault] = await Promise.all([
+    sleep(spec.faultMs ?? 4_000),
+    spec.duringFault?.().then(() => undefined, (error: Error) => error),
+  ]);
   await spec.clear();
   const cleared = performance.now();
   const recoveredMs = await recovery(env, cleared);
@@ -44,8 +48,10 @@ export async function runScenario(env: FaultEnv, spec: ScenarioSpec): Promise<vo
       ...summary,
       recovered_ms: recoveredMs,
       violations,
+      during_fault: duringFault?.message.split("\n")[0],
     }),
   );
+  if (duringFault) throw duringFault;
   assert.ok(
     env.gateway.alive(),
     `the gateway died:\n${env.gateway.stderr.lines.slice(-20).join("\n")}`,
