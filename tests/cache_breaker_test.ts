@@ -14,15 +14,21 @@ const REDIS_URL = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
 const TIMEOUT_MS = 500;
 const COOLDOWN_MS = 1_000;
 
-Deno.test("a hung Upstash costs a few timeouts per breaker window, not one per call", async () => {
+/** An Upstash proxy and cache options with a short timeout and the given breaker window. */
+async function proxyWithBreaker(breakerCooldownMs: number) {
   const proxy = await startUpstashProxy({ redisUrl: REDIS_URL, token: crypto.randomUUID() });
   const opts = {
     url: proxy.url,
     token: proxy.token,
     prefix: `test:${crypto.randomUUID()}:`,
     timeoutMs: TIMEOUT_MS,
-    breakerCooldownMs: COOLDOWN_MS,
+    breakerCooldownMs,
   };
+  return { proxy, opts };
+}
+
+Deno.test("a hung Upstash costs a few timeouts per breaker window, not one per call", async () => {
+  const { proxy, opts } = await proxyWithBreaker(COOLDOWN_MS);
   try {
     const store = createCache(opts);
     await store.set("k", "v", 60);
@@ -54,14 +60,7 @@ Deno.test("a hung Upstash costs a few timeouts per breaker window, not one per c
 });
 
 Deno.test("rate limits fail open at once while the Upstash circuit is open", async () => {
-  const proxy = await startUpstashProxy({ redisUrl: REDIS_URL, token: crypto.randomUUID() });
-  const opts = {
-    url: proxy.url,
-    token: proxy.token,
-    prefix: `test:${crypto.randomUUID()}:`,
-    timeoutMs: TIMEOUT_MS,
-    breakerCooldownMs: 60_000,
-  };
+  const { proxy, opts } = await proxyWithBreaker(60_000);
   try {
     const limiter = createRateLimiter(opts, "buyers", { limit: 1, windowSeconds: 60 });
     proxy.failWith("hang");
