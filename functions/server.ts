@@ -10,6 +10,7 @@
 import { config, ConfigError } from "../shared/config.ts";
 import { closeDb } from "../shared/db.ts";
 import { log } from "../shared/log.ts";
+import { guardProcess } from "../shared/process_guard.ts";
 import { createFunctionsRouter } from "./router.ts";
 import { FUNCTIONS } from "./registry.ts";
 
@@ -55,6 +56,7 @@ export function startServer(): RunningServer {
 }
 
 if (import.meta.main) {
+  guardProcess();
   let running: RunningServer;
   try {
     running = startServer();

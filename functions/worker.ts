@@ -7,9 +7,11 @@
  */
 import { config, ConfigError } from "../shared/config.ts";
 import { log } from "../shared/log.ts";
+import { guardProcess } from "../shared/process_guard.ts";
 import { startPeriodicJobs } from "./periodic_jobs.ts";
 
 if (import.meta.main) {
+  guardProcess();
   let settings;
   try {
     settings = config();
