@@ -12,22 +12,12 @@ import { config } from "./config.ts";
 import { apiKeyKind, isNewApiKey } from "./api_keys.ts";
 import { matchesAny } from "./secure_compare.ts";
 import { forbidden, unauthorized } from "./errors.ts";
-import type { AppEnv } from "./http.ts";
+import { APP_ROLES, type AppEnv, type AppRole, type AuthUser } from "./app_env.ts";
+import { isUuid } from "./uuid.ts";
 
-export const APP_ROLES = ["user", "admin", "scanner", "coordinator"] as const;
-export type AppRole = (typeof APP_ROLES)[number];
-
-export interface AuthUser {
-  id: string;
-  email: string | undefined;
-  /** Global roles from the token; every signed-in user also has `user`. */
-  roles: AppRole[];
-  isAdmin: boolean;
-  claims: JWTPayload;
-}
+export { APP_ROLES, type AppRole, type AuthUser } from "./app_env.ts";
 
 const ASYMMETRIC_ALGORITHMS = ["ES256", "RS256"];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 let jwks: JWTVerifyGetKey | undefined;
 
@@ -160,7 +150,7 @@ export function rolesFromClaims(claims: JWTPayload): AppRole[] {
 }
 
 export function userFromClaims(claims: JWTPayload): AuthUser {
-  if (typeof claims.sub !== "string" || !UUID.test(claims.sub)) {
+  if (typeof claims.sub !== "string" || !isUuid(claims.sub)) {
     throw unauthorized("The access token has no user");
   }
   const roles = rolesFromClaims(claims);

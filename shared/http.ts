@@ -19,19 +19,11 @@ import {
   retryReadsOnce,
 } from "./http_resilience.ts";
 import { errorFields, log } from "./log.ts";
-import type { AuthUser } from "./auth.ts";
+import type { App, AppContext, AppEnv } from "./app_env.ts";
 import { serveOpenApiDocument } from "./openapi.ts";
-import { createOpenApiApp, type OpenApiApp, type RequestTarget } from "./routing.ts";
+import { createOpenApiApp, type RequestTarget } from "./routing.ts";
 
-export type AppEnv = {
-  Variables: {
-    requestId: string;
-    user: AuthUser;
-  };
-};
-
-export type App = OpenApiApp<AppEnv>;
-export type AppContext = Context<AppEnv>;
+export type { App, AppContext, AppEnv } from "./app_env.ts";
 
 /**
  * Headers the Supabase client sends (its `@supabase/supabase-js/cors` list: a

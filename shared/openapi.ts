@@ -7,7 +7,7 @@ import type { OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { mergePath } from "hono/utils/url";
 import { z } from "zod";
 import { config } from "./config.ts";
-import type { App } from "./http.ts";
+import type { App } from "./app_env.ts";
 
 export const ErrorSchema = z.object({
   error: z.object({

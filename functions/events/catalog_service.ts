@@ -18,13 +18,12 @@ import {
 } from "./rows.ts";
 import type { EventDetail, EventPage, ListQuery } from "./schemas.ts";
 import { encodeCursor } from "./validators.ts";
+import { isUuid } from "../../shared/uuid.ts";
 
 export type EventPageJson = z.infer<typeof EventPage>;
 export type EventDetailJson = z.infer<typeof EventDetail>;
 
 type ListRow = EventRow & { price_from: number | null; cursor_at: string };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Escapes LIKE wildcards so a search for "100%" means the text, not a pattern. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
@@ -108,7 +107,7 @@ export async function getEventDetail(
 async function loadDetail(sql: Sql, ref: string): Promise<EventDetailJson | null> {
   const [event] = await sql<EventRow[]>`
     select ${eventColumns(sql)} from public.events e
-     where ${UUID.test(ref) ? sql`e.id = ${ref}::uuid` : sql`e.slug = ${ref}`}`;
+     where ${isUuid(ref) ? sql`e.id = ${ref}::uuid` : sql`e.slug = ${ref}`}`;
   if (!event) return null;
   const types = await activeTicketTypes(sql, event.id);
   return {

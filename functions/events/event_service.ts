@@ -11,8 +11,7 @@ import { invalidateCatalog } from "./catalog_cache.ts";
 import { eventColumns, type EventJson, type EventRow, toEvent } from "./rows.ts";
 import type { CreateEventInput, UpdateEventInput } from "./schemas.ts";
 import { slugify } from "./validators.ts";
-import { kickDispatch } from "../../shared/mail/kick.ts";
-import { queueEventCancelledNotices } from "../../shared/mail/producers.ts";
+import { kickDispatch, queueEventCancelledNotices } from "../../shared/mail/mod.ts";
 
 type Status = EventJson["status"];
 

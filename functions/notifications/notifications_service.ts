@@ -2,8 +2,13 @@
 import { type Sql, withTx } from "../../shared/db.ts";
 import { audit } from "../../shared/audit.ts";
 import { DomainError } from "../../shared/errors.ts";
-import { dispatchOne, enqueueEmail, type Locale, mailTransport } from "../../shared/mail/mod.ts";
-import type { EmailStatus } from "../../shared/mail/outbox.ts";
+import {
+  dispatchOne,
+  type EmailStatus,
+  enqueueEmail,
+  type Locale,
+  mailTransport,
+} from "../../shared/mail/mod.ts";
 
 export interface OutboxEntry {
   id: string;

@@ -61,7 +61,7 @@ export async function getOrderStatus(sql: Db, user: AuthUser, orderId: string) {
     event_id: order.event_id,
     status: order.status,
     total: order.total,
-    currency: order.currency.trim(),
+    currency: order.currency,
     expires_at: order.expires_at.toISOString(),
     checkout_url: order.status === "pending" ? order.checkout_url : null,
     paid_at: order.paid_at?.toISOString() ?? null,

@@ -33,7 +33,7 @@ export async function findSimulatableOrder(sql: Db, orderId: string): Promise<Si
     select id, status, total, currency::text from public.orders
      where id = ${orderId} and payment_provider = 'simulated'`;
   if (!order) throw new DomainError("order_not_found", "No such order");
-  return { ...order, currency: order.currency.trim() };
+  return order;
 }
 
 /** Pays, rejects or refunds the order at the simulated provider; returns the notification. */

@@ -38,7 +38,7 @@ function toPayment(row: SimulatedRow): ProviderPayment {
     rawStatus: row.status,
     externalReference: row.order_id,
     amount: toMinor(Number(row.transaction_amount)),
-    currency: row.currency.trim(),
+    currency: row.currency,
   };
 }
 

@@ -14,6 +14,7 @@
  */
 import { decodeBase32, encodeBase32, encodedLength } from "./base32.ts";
 import { type Keyring, type TicketKey, ticketKeys } from "./keys.ts";
+import { isUuid } from "../uuid.ts";
 
 export const CODE_VERSION = 1;
 const SIGNED_BYTES = 37;
@@ -31,10 +32,8 @@ export interface VerifiedCode extends TicketRef {
   kid: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function uuidToBytes(uuid: string): Uint8Array {
-  if (!UUID.test(uuid)) throw new TypeError(`not a UUID: ${uuid}`);
+  if (!isUuid(uuid)) throw new TypeError(`not a UUID: ${uuid}`);
   const hex = uuid.replaceAll("-", "");
   return Uint8Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16));
 }

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { createTicketsApp } from "../../functions/tickets/routes.ts";
-import { clearSentMail, dispatchOutbox, sentMail } from "../../shared/mail/mod.ts";
+import { dispatchOutbox } from "../../shared/mail/mod.ts";
+import { clearSentMail, sentMail } from "../../shared/mail/logging_transport.ts";
 import { dbTest } from "../support/harness.ts";
 import { callers } from "../support/callers.ts";
 import { makeUser } from "../support/builders.ts";
