@@ -1,6 +1,6 @@
 /**
  * `deno task bench [--smoke] [--only=door,flash,flat,catalog,queue,cold] [--levels=16,64]
- *                  [--pool=N] [--profile] [--strict] [--out=latest]`
+ *                  [--pool=N] [--profile] [--strict] [--out=latest] [--flat-seats=N]`
  *
  * Creates a fresh database on DATABASE_URL (bootstrap + migrations), seeds what
  * each scenario needs, starts the Upstash proxy over REDIS_URL and the gateway
@@ -73,6 +73,17 @@ const optionOf = (name: string) =>
   Deno.args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const only = new Set((optionOf("only") ?? "door,flash,flat,catalog,queue,cold").split(","));
 const profile = smoke ? SMOKE : FULL;
+// --flat-seats=N: a smaller flatness run, before and after alike (N seats, 1.2 N buyers).
+const flatSeats = Number(optionOf("flat-seats"));
+if (flatSeats > 0) {
+  const size = {
+    seats: flatSeats,
+    buyers: Math.ceil((flatSeats * 1.2) / 32) * 32,
+    concurrency: 32,
+    window: Math.max(1, Math.round(flatSeats / 10)),
+  };
+  profile.flat = { after: size, before: size };
+}
 const levels = optionOf("levels");
 // --levels= (empty) runs only the door's paced latency.
 if (levels !== undefined) profile.door.levels = levels.split(",").filter(Boolean).map(Number);
