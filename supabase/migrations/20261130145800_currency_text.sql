@@ -5,3 +5,4 @@ alter table public.events alter column currency type text;
 alter table public.orders alter column currency type text;
 alter table public.refunds alter column currency type text;
 alter table public.simulated_payments alter column currency type text;
+alter table public.chargebacks alter column currency type text;
