@@ -131,7 +131,8 @@ Deno.test({
       const sqlJob = jobs.pop()!;
       assert.equal(sqlJob.command, "select public.sweep_expired_orders()");
       await sql.unsafe(sqlJob.command);
-      const [{ extversion }] = await sql`select extversion from pg_extension where extname = 'pg_cron'`;
+      const [{ extversion }] =
+        await sql`select extversion from pg_extension where extname = 'pg_cron'`;
       for (const job of jobs) {
         // pg_cron 1.5+ (Supabase) runs them every few seconds; Debian's 1.4 every minute.
         if (extversion >= "1.5") assert.match(job.schedule, /^\d+ seconds$/);
