@@ -21,7 +21,7 @@ export const PublicKeySchema = z.object({
 export const TicketSchema = z.object({
   id: z.uuid(),
   order_id: z.uuid(),
-  owner_id: z.uuid(),
+  owner_id: z.uuid().nullable().meta({ description: "Null once the owner's account was deleted" }),
   status: z.enum(["valid", "revoked"]),
   revoked_at: NullableTime,
   issued_at: Time,

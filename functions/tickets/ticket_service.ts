@@ -9,7 +9,7 @@ import { type Cursor, encodeCursor } from "../../shared/cursor.ts";
 export interface TicketRow {
   id: string;
   order_id: string;
-  owner_id: string;
+  owner_id: string | null;
   event_id: string;
   ticket_type_id: string;
   ticket_type_name: string;
