@@ -39,8 +39,8 @@ function freePort(): number {
   return port;
 }
 
-/** `settings`: extra postgresql.conf lines, e.g. { shared_preload_libraries: "'pg_cron'" }. */
-export async function startPgCluster(settings: Record<string, string> = {}): Promise<PgCluster> {
+/** `extra`: more postgresql.conf settings, e.g. { shared_preload_libraries: "'pg_cron'" }. */
+export async function startPgCluster(extra: Record<string, string> = {}): Promise<PgCluster> {
   const root = await Deno.makeTempDir({ prefix: "crodify-pgcluster-" });
   if (isRoot()) {
     const chown = await new Deno.Command("chown", { args: ["postgres:postgres", root] }).output();
@@ -59,7 +59,7 @@ export async function startPgCluster(settings: Record<string, string> = {}): Pro
     "full_page_writes = off",
     "max_connections = 60",
     "shared_buffers = 32MB",
-    ...Object.entries(settings).map(([key, value]) => `${key} = ${value}`),
+    ...Object.entries(extra).map(([key, value]) => `${key} = ${value}`),
   ];
   await Deno.writeTextFile(`${data}/postgresql.auto.conf`, settings.join("\n") + "\n", {
     append: true,
