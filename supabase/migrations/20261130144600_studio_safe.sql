@@ -77,15 +77,33 @@ revoke update (display_name) on public.profiles from authenticated;
 drop policy profiles_update_own on public.profiles;
 
 -- Who changed what, for writes that bypass the functions (Studio, psql as
--- postgres); the functions' own writes land here too, next to their semantic
--- audit rows. ticket_types' counters (held, sold) move on every purchase and
--- are not watched: the order transitions record those.
+-- postgres). The functions write their own audit row, with the meaning, in the
+-- same transaction as every change: such a transaction is flagged (below) and
+-- not audited twice, which is why these triggers wait for the commit.
+-- ticket_types' counters (held, sold) move on every purchase and are not
+-- watched: the order transitions record those.
+create function public.flag_audited_transaction() returns trigger
+language plpgsql set search_path = '' as $$
+begin
+  if new.action not like 'row.%' then
+    perform set_config('crodify.audited', 'on', true);
+  end if;
+  return null;
+end;
+$$;
+revoke execute on function public.flag_audited_transaction() from public, anon, authenticated;
+create trigger audit_log_flag after insert on public.audit_log
+  for each row execute function public.flag_audited_transaction();
+
 create function public.audit_row_change() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
   row_id text;
   changes jsonb;
 begin
+  if current_setting('crodify.audited', true) = 'on' then
+    return null;
+  end if;
   if tg_op = 'DELETE' then
     row_id := to_jsonb(old) ->> tg_argv[0];
     changes := jsonb_build_object('old', to_jsonb(old));
@@ -112,18 +130,23 @@ end;
 $$;
 revoke execute on function public.audit_row_change() from public, anon, authenticated;
 
-create trigger events_audit after insert or update or delete on public.events
+create constraint trigger events_audit after insert or update or delete on public.events
+  deferrable initially deferred
   for each row execute function public.audit_row_change('id');
-create trigger ticket_types_audit after insert or delete on public.ticket_types
+create constraint trigger ticket_types_audit after insert or delete on public.ticket_types
+  deferrable initially deferred
   for each row execute function public.audit_row_change('id');
-create trigger ticket_types_audit_update after update of
+create constraint trigger ticket_types_audit_update after update of
     event_id, name, description, price, capacity, sales_start_at, sales_end_at, max_per_order,
     sort_order, is_active, allow_reentry
   on public.ticket_types
+  deferrable initially deferred
   for each row execute function public.audit_row_change('id');
-create trigger event_staff_audit after insert or update or delete on public.event_staff
+create constraint trigger event_staff_audit after insert or update or delete on public.event_staff
+  deferrable initially deferred
   for each row execute function public.audit_row_change('user_id');
-create trigger user_roles_audit after insert or update or delete on public.user_roles
+create constraint trigger user_roles_audit after insert or update or delete on public.user_roles
+  deferrable initially deferred
   for each row execute function public.audit_row_change('user_id');
 
 -- ---------------------------------------------------------------- 3. advisor

@@ -160,4 +160,14 @@ dbTest("edits made as postgres (Studio) are audited; purchase counters are not",
   );
   assert.deepEqual(rows[0].data.changes.title.new, "Renamed in Studio");
   assert.deepEqual(rows[1].data.changes, { capacity: { old: 10, new: 20 } });
+
+  // A write that brings its own audit row (as the functions do) is not audited twice.
+  await sql.begin(async (tx) => {
+    await tx`update public.events set title = 'Renamed by the API' where id = ${event.id}`;
+    await tx`insert into public.audit_log (action, entity, entity_id)
+             values ('event.updated', 'event', ${event.id})`;
+  });
+  const [{ n }] = await sql`select count(*)::int as n from public.audit_log
+                              where id > ${since} and action like 'row.%'`;
+  assert.equal(n, 3);
 });
