@@ -213,3 +213,4 @@ create index events_created_by_idx on public.events (created_by);
 create index event_staff_created_by_idx on public.event_staff (created_by);
 create index tickets_last_entry_by_idx on public.tickets (last_entry_by);
 create index tickets_ticket_type_idx on public.tickets (ticket_type_id);
+create index queue_admissions_used_order_idx on public.queue_admissions_used (order_id);
