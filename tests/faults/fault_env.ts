@@ -43,6 +43,8 @@ export interface Fixture {
   ticketTypeId: string;
   capacity: number;
   buyers: { id: string; token: string }[];
+  /** A token of a new buyer, untouched by the load's rate and hold limits (recovery probes). */
+  freshBuyerToken: () => Promise<string>;
   scannerToken: string;
   adminToken: string;
   /** Codes of paid tickets of the event, for door scans. */
@@ -211,6 +213,7 @@ async function seed(
     buyers: await Promise.all(
       buyers.map(async (b) => ({ id: b.id, token: await token(b.id, ["user"]) })),
     ),
+    freshBuyerToken: async () => token((await makeUsers(sql, 1))[0].id, ["user"]),
     scannerToken: await token(scanner.id, ["user"]),
     adminToken: await token(admin.id, ["user", "admin"]),
     codes: await Promise.all(tickets.map((t) => sign(t.id, event.id))),
