@@ -133,8 +133,11 @@ dbTest("webhooks lost for 200 orders: one reconciliation pass fixes all, once", 
   assert.deepEqual({ ...(await snapshot(sql, event.id)), inbox: confirmed.inbox }, confirmed);
 });
 
-dbTest("Mercado Pago search down: the order is retried with backoff, nothing lost", async () => {
-  const { sql, app, fake } = await purchaseEnv();
+/** One pending one-ticket order and its approved payment, known only to Mercado Pago. */
+async function pendingOrderApprovedAtProvider(
+  sql: Awaited<ReturnType<typeof purchaseEnv>>["sql"],
+  fake: Awaited<ReturnType<typeof purchaseEnv>>["fake"],
+) {
   const { event, ticketType } = await eventOnSale(sql, { capacity: 10 });
   const [buyer] = await makeBuyers(sql, 1);
   const order = await makeOrder(sql, {
@@ -142,12 +145,18 @@ dbTest("Mercado Pago search down: the order is retried with backoff, nothing los
     eventId: event.id,
     items: [{ ticketTypeId: ticketType.id, quantity: 1 }],
   });
-  fake.addPayment({
+  const paymentId = fake.addPayment({
     status: "approved",
     external_reference: order.order_id,
     transaction_amount: order.total / 100,
     currency_id: "ARS",
   });
+  return { order, paymentId };
+}
+
+dbTest("Mercado Pago search down: the order is retried with backoff, nothing lost", async () => {
+  const { sql, app, fake } = await purchaseEnv();
+  const { order } = await pendingOrderApprovedAtProvider(sql, fake);
   fake.fail("search", 503);
   const down = await sweep(app);
   assert.equal(down.reconciled_orders, 0);
@@ -173,19 +182,7 @@ dbTest("Mercado Pago search down: the order is retried with backoff, nothing los
 
 dbTest("an order paid without a recorded payment gets its payment, not a refund", async () => {
   const { sql, app, fake } = await purchaseEnv();
-  const { event, ticketType } = await eventOnSale(sql, { capacity: 10 });
-  const [buyer] = await makeBuyers(sql, 1);
-  const order = await makeOrder(sql, {
-    buyer,
-    eventId: event.id,
-    items: [{ ticketTypeId: ticketType.id, quantity: 1 }],
-  });
-  const paymentId = fake.addPayment({
-    status: "approved",
-    external_reference: order.order_id,
-    transaction_amount: order.total / 100,
-    currency_id: "ARS",
-  });
+  const { order, paymentId } = await pendingOrderApprovedAtProvider(sql, fake);
   await deliver(app, paymentId);
   // As a hand edit in Studio would leave it: paid, the payment forgotten.
   await sql`update public.orders set provider_payment_id = null where id = ${order.order_id}`;
