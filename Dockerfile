@@ -3,7 +3,6 @@
 FROM denoland/deno:2.9.6
 WORKDIR /app
 COPY deno.json deno.lock import_map.json ./
-COPY vendor ./vendor
 COPY shared ./shared
 COPY functions ./functions
 COPY supabase ./supabase

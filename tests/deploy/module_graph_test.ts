@@ -82,7 +82,7 @@ for (const name of Object.keys(FUNCTIONS)) {
     assert.deepEqual(files.filter((f) => FORBIDDEN_FILES.some((re) => re.test(f))), []);
     // The graph is the real one: the function's routes and the database driver are in it.
     assert.ok(files.some((f) => f.endsWith(`/functions/${name}/routes.ts`)), "routes.ts");
-    assert.ok(files.some((f) => f.includes("/vendor/postgres/")), "postgres.js (vendored)");
+    assert.ok(files.some((f) => f.includes("/shared/vendor/postgres/")), "postgres.js (vendored)");
     let bytes = graph.modules.reduce((sum, m) => sum + (m.size ?? 0), 0);
     for (const id of ids) {
       const path = graph.npmPackages[id].localPath;

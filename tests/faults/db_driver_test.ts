@@ -2,7 +2,7 @@
  * postgres.js 3.4.9 crashed the process (`Cannot read properties of null
  * (reading 'write')` in connection.js nextWrite) when the server restarted
  * under load, and, when it did not crash, left transactions hanging forever
- * and the pool idle for up to 20 s. Our patched copy (vendor/postgres), the
+ * and the pool idle for up to 20 s. Our patched copy (shared/vendor/postgres), the
  * process guard every entry point installs, and
  * shared/db's reconnect backoff must keep a process running transactions
  * alive through `pg_ctl restart -m fast`, answer every transaction (ok or

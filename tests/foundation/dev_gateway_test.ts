@@ -9,7 +9,6 @@ const CLONED = [
   "functions",
   "shared",
   "supabase",
-  "vendor",
 ];
 
 Deno.test({
