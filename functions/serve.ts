@@ -8,7 +8,7 @@
  * the database, and prints tokens only in development.
  */
 import { config, reloadConfig } from "../shared/config.ts";
-import { db } from "../shared/db.ts";
+import { db } from "../shared/db/mod.ts";
 import { prepareDatabase } from "../shared/db/migrate.ts";
 import { log } from "../shared/log.ts";
 import { guardProcess } from "../shared/process_guard.ts";

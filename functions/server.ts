@@ -8,7 +8,7 @@
  * the database pool and exits 0.
  */
 import { config, ConfigError } from "../shared/config.ts";
-import { closeDb } from "../shared/db.ts";
+import { closeDb } from "../shared/db/mod.ts";
 import { log } from "../shared/log.ts";
 import { guardProcess } from "../shared/process_guard.ts";
 import { createFunctionsRouter } from "./router.ts";

@@ -1,5 +1,5 @@
 /** Appends to audit_log; call it with the transaction that makes the change. */
-import type { Db } from "./db.ts";
+import type { Db } from "./db/mod.ts";
 
 export interface AuditEntry {
   actorId: string | null;

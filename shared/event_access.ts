@@ -6,7 +6,7 @@
  */
 import type postgres from "postgres";
 import type { AuthUser } from "./auth.ts";
-import type { Db } from "./db.ts";
+import type { Db } from "./db/mod.ts";
 import { DomainError, forbidden } from "./errors.ts";
 
 export type StaffRole = "scanner" | "coordinator";

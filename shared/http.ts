@@ -11,7 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { config } from "./config.ts";
 import { DomainError, statusFor, validationFailed } from "./errors.ts";
-import { isConnectionLoss, translateDbError } from "./db/errors.ts";
+import { isConnectionLoss, translateDbError } from "./db/mod.ts";
 import {
   isIdempotentRead,
   requestDeadline,

@@ -6,7 +6,7 @@
  * with one backoff formula. Each table keeps its own "ready" states.
  */
 import type postgres from "postgres";
-import type { Db } from "./db.ts";
+import type { Db } from "./db/mod.ts";
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 

@@ -5,7 +5,7 @@
  * until the cooldown; one probe then closes it again once Upstash answers.
  */
 import assert from "node:assert/strict";
-import { createCache, createRateLimiter } from "../shared/cache.ts";
+import { createCache, createRateLimiter } from "../shared/cache/instance.ts";
 import { UPSTASH_BREAKER } from "../shared/cache/upstash.ts";
 import { captureLogs } from "../shared/log.ts";
 import { startUpstashProxy } from "./support/upstash_proxy.ts";

@@ -1,15 +1,15 @@
 /**
- * shared/cache.ts against the real @upstash/redis and @upstash/ratelimit SDKs,
+ * shared/cache against the real @upstash/redis and @upstash/ratelimit SDKs,
  * through tests/support/upstash_proxy.ts over the real redis-server.
  */
 import assert from "node:assert/strict";
+import { cached } from "../shared/cache/mod.ts";
 import {
-  cached,
   type CacheOptions,
   createCache,
   createRateLimiter,
   resetCacheForTests,
-} from "../shared/cache.ts";
+} from "../shared/cache/instance.ts";
 import { startUpstashProxy, type UpstashProxy } from "./support/upstash_proxy.ts";
 import { RespConnection } from "./support/resp.ts";
 import { captureLogs } from "../shared/log.ts";

@@ -1,7 +1,8 @@
 /** Rate-limit tokens reserved in batches: in-process and over the real @upstash/ratelimit. */
 import assert from "node:assert/strict";
-import { createRateLimiter, type RateLimiter } from "../shared/cache.ts";
-import { withLocalReservations } from "../shared/rate_reserve.ts";
+import type { RateLimiter } from "../shared/cache/mod.ts";
+import { createRateLimiter } from "../shared/cache/instance.ts";
+import { withLocalReservations } from "../shared/cache/rate_reserve.ts";
 import { startUpstashProxy } from "./support/upstash_proxy.ts";
 
 const REDIS_URL = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";

@@ -13,7 +13,7 @@
  * LOCAL_TTL_MS. Redis TTLs are shortened by as much, so the staleness bounds
  * below hold end to end.
  */
-import { type Cache, cache, cached } from "../../shared/cache.ts";
+import { type Cache, cache, cached } from "../../shared/cache/mod.ts";
 
 /** Availability on the detail page may be at most this stale (holds and sales change it). */
 export const DETAIL_TTL_SECONDS = 3;

@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import type { AuthUser } from "../../shared/auth.ts";
-import type { Db, Sql } from "../../shared/db.ts";
+import type { Db, Sql } from "../../shared/db/mod.ts";
 import { canActOnEvent, DOOR_ROLES } from "../../shared/event_access.ts";
 import { cachedCatalog } from "./catalog_cache.ts";
 import { eventNotFound } from "./event_service.ts";

@@ -4,8 +4,8 @@
  * catalog cache, so the next read sees it.
  */
 import { audit } from "../../shared/audit.ts";
-import type { Db, Sql } from "../../shared/db.ts";
-import { withTx } from "../../shared/db.ts";
+import type { Db, Sql } from "../../shared/db/mod.ts";
+import { withTx } from "../../shared/db/mod.ts";
 import { DomainError, validationFailed } from "../../shared/errors.ts";
 import { invalidateCatalog } from "./catalog_cache.ts";
 import { eventColumns, type EventJson, type EventRow, toEvent } from "./rows.ts";

@@ -5,7 +5,7 @@
  */
 import { createRoute } from "../../shared/routing.ts";
 import { type AuthUser, optionalUser, requireRole, requireUser } from "../../shared/auth.ts";
-import { db } from "../../shared/db.ts";
+import { db } from "../../shared/db/mod.ts";
 import { forbidden, unauthorized } from "../../shared/errors.ts";
 import { assertEventRole, ORGANIZER_ROLES } from "../../shared/event_access.ts";
 import { type App, type AppContext, createApp } from "../../shared/http.ts";

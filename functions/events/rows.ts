@@ -1,5 +1,5 @@
 /** Column lists and row → JSON mappers shared by the events services. */
-import type { Db } from "../../shared/db.ts";
+import type { Db } from "../../shared/db/mod.ts";
 import type { z } from "zod";
 import type { Event, PublicTicketType, TicketType } from "./schemas.ts";
 

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { createRoute } from "../../shared/routing.ts";
 import { requireRole, requireUser } from "../../shared/auth.ts";
-import { db } from "../../shared/db.ts";
+import { db } from "../../shared/db/mod.ts";
 import { assertEventRole, ORGANIZER_ROLES } from "../../shared/event_access.ts";
 import type { App } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";

@@ -1,8 +1,8 @@
 /** Door staff of an event: admins assign users as `scanner` or `coordinator`. */
 import type { z } from "zod";
 import { audit } from "../../shared/audit.ts";
-import type { Db, Sql } from "../../shared/db.ts";
-import { withTx } from "../../shared/db.ts";
+import type { Db, Sql } from "../../shared/db/mod.ts";
+import { withTx } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { StaffRole } from "../../shared/event_access.ts";
 import { assertEventExists } from "./event_service.ts";

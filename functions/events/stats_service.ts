@@ -3,7 +3,7 @@
  * call (never cached: coordinators watch them live).
  */
 import type { z } from "zod";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { eventNotFound } from "./event_service.ts";
 import type { EventStats } from "./schemas.ts";
 

@@ -4,8 +4,8 @@
  * type's row lock and guarded again by the database trigger.
  */
 import { audit } from "../../shared/audit.ts";
-import type { Db, Sql } from "../../shared/db.ts";
-import { withTx } from "../../shared/db.ts";
+import type { Db, Sql } from "../../shared/db/mod.ts";
+import { withTx } from "../../shared/db/mod.ts";
 import { DomainError, validationFailed } from "../../shared/errors.ts";
 import { invalidateCatalog } from "./catalog_cache.ts";
 import { assertEventExists } from "./event_service.ts";

@@ -6,8 +6,8 @@
  * 502) — so they make the instance `degraded`, never unready: an
  * orchestrator must not pull healthy instances because Upstash is down.
  */
-import type { Sql } from "../../shared/db.ts";
-import type { Cache } from "../../shared/cache.ts";
+import type { Sql } from "../../shared/db/mod.ts";
+import type { Cache } from "../../shared/cache/mod.ts";
 import type { BreakerState } from "../../shared/circuit_breaker.ts";
 import { errorFields, log } from "../../shared/log.ts";
 

@@ -2,10 +2,10 @@ import { z } from "zod";
 import { createRoute } from "../../shared/routing.ts";
 import { createApp } from "../../shared/http.ts";
 import { config } from "../../shared/config.ts";
-import { db } from "../../shared/db.ts";
-import { cache } from "../../shared/cache.ts";
+import { db } from "../../shared/db/mod.ts";
+import { cache } from "../../shared/cache/mod.ts";
 import { jsonResponse } from "../../shared/openapi.ts";
-import { mailBreaker } from "../../shared/mail/transport.ts";
+import { mailBreaker } from "../../shared/mail/mod.ts";
 import { recentlyFailing } from "../../shared/dependency_health.ts";
 import { checkReadiness } from "./health_service.ts";
 

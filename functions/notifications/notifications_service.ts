@@ -1,5 +1,5 @@
 /** Admin-facing outbox operations: the test mail, the failed-mail list, re-queueing. */
-import { type Sql, withTx } from "../../shared/db.ts";
+import { type Sql, withTx } from "../../shared/db/mod.ts";
 import { audit } from "../../shared/audit.ts";
 import { DomainError } from "../../shared/errors.ts";
 import {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { createRoute } from "../../shared/routing.ts";
 import { createApp } from "../../shared/http.ts";
-import { db } from "../../shared/db.ts";
+import { db } from "../../shared/db/mod.ts";
 import { requireRole } from "../../shared/auth.ts";
 import { requireScheduler } from "../../shared/scheduler_auth.ts";
 import { dispatchOutbox } from "../../shared/mail/mod.ts";

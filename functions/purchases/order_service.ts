@@ -1,6 +1,6 @@
 /** Reading an order's status for its buyer (or an admin): items, totals, tickets once paid. */
 import type { AuthUser } from "../../shared/auth.ts";
-import type { Db } from "../../shared/db.ts";
+import type { Db } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 
 export type OrderState = "pending" | "paid" | "expired" | "failed" | "cancelled" | "refunded";

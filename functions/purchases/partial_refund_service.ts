@@ -5,7 +5,7 @@
  * refunded with its last ticket); Mercado Pago is asked for that amount after commit.
  */
 import type { AuthUser } from "../../shared/auth.ts";
-import { type Sql, withTx } from "../../shared/db.ts";
+import { type Sql, withTx } from "../../shared/db/mod.ts";
 import type { PaymentProvider } from "../../shared/payments/mod.ts";
 import { afterCommit, call } from "./transitions.ts";
 

@@ -3,10 +3,10 @@
  * Postgres, then the checkout preference. A preference that cannot be
  * created releases the hold, so no hold is ever orphaned.
  */
-import { rateLimiter } from "../../shared/cache.ts";
+import { rateLimiter } from "../../shared/cache/mod.ts";
 import { config } from "../../shared/config.ts";
-import type { Sql } from "../../shared/db.ts";
-import { isConnectionLoss } from "../../shared/db/errors.ts";
+import type { Sql } from "../../shared/db/mod.ts";
+import { isConnectionLoss } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { log } from "../../shared/log.ts";
 import { type PaymentProvider, providerUnavailable } from "../../shared/payments/mod.ts";

@@ -7,7 +7,7 @@
  * exactly-once rules. A payment whose status we already took in is a duplicate
  * inbox key and changes nothing.
  */
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import { failureText, type PaymentProvider } from "../../shared/payments/mod.ts";
 import {

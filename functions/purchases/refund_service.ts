@@ -4,7 +4,7 @@
  * commit; a failed call leaves the row pending for the sweep, so money owed
  * back is never forgotten.
  */
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import { failureText, type PaymentProvider } from "../../shared/payments/mod.ts";
 import {

@@ -4,7 +4,7 @@
  * anti-hoarding limits; named arguments), its SQLSTATEs mapped by
  * order_errors.ts.
  */
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { orderError } from "./order_errors.ts";
 
 export interface ReservationItem {

@@ -6,7 +6,7 @@
  */
 import { createRoute } from "../../shared/routing.ts";
 import { requireRole, requireUser } from "../../shared/auth.ts";
-import { db } from "../../shared/db.ts";
+import { db } from "../../shared/db/mod.ts";
 import { createApp } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
 import { paymentProvider } from "../../shared/payments/mod.ts";

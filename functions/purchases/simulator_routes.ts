@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { createRoute } from "../../shared/routing.ts";
 import { config } from "../../shared/config.ts";
-import { db } from "../../shared/db.ts";
+import { db } from "../../shared/db/mod.ts";
 import { DomainError, validationFailed } from "../../shared/errors.ts";
 import type { App } from "../../shared/http.ts";
 import { errorResponses, jsonResponse } from "../../shared/openapi.ts";

@@ -4,7 +4,7 @@
  * would send, which the route posts to the real webhook.
  */
 import { config } from "../../shared/config.ts";
-import type { Db } from "../../shared/db.ts";
+import type { Db } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 import {
   createSimulatedPayment,

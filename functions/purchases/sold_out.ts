@@ -3,7 +3,7 @@
  * when a reservation finds no room and cleared when places come back (failed,
  * refunded orders). A hint only, never the authority: the database decides.
  */
-import { cache } from "../../shared/cache.ts";
+import { cache } from "../../shared/cache/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 
 // Expires within seconds, so tickets released by expired holds sell again

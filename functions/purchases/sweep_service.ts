@@ -4,7 +4,7 @@
  * accept yet, and reconciles payments whose webhooks never came. Sales never
  * depend on it: expired holds stop counting by themselves.
  */
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import type { PaymentProvider } from "../../shared/payments/mod.ts";
 import { reconcilePayments } from "./reconcile_service.ts";
 import { retryPendingRefunds } from "./refund_service.ts";

@@ -7,7 +7,7 @@
  * arguments and maps its outcome; it writes no status and no audit row.
  */
 import type { AuthUser } from "../../shared/auth.ts";
-import { type Db, type Sql, withTx } from "../../shared/db.ts";
+import { type Db, type Sql, withTx } from "../../shared/db/mod.ts";
 import { kickDispatch } from "../../shared/mail/mod.ts";
 import type {
   PaymentProvider,

@@ -3,9 +3,9 @@
  * and the sweep a scheduler calls (scheduler secret or service-role key).
  */
 import { createRoute } from "../../shared/routing.ts";
-import { enforceRateLimit, rateLimiter } from "../../shared/cache.ts";
+import { enforceRateLimit, rateLimiter } from "../../shared/cache/mod.ts";
 import { config } from "../../shared/config.ts";
-import { db } from "../../shared/db.ts";
+import { db } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { App } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";

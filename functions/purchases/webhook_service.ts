@@ -5,8 +5,8 @@
  * when anything fails. The notification body is never trusted for any state.
  * Topics other than `payment` and `chargebacks` are stored and ignored.
  */
-import { type Db, type Sql, withTx } from "../../shared/db.ts";
-import { retryOnLockTimeout } from "../../shared/db/lock_retry.ts";
+import { type Db, type Sql, withTx } from "../../shared/db/mod.ts";
+import { retryOnLockTimeout } from "../../shared/db/mod.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import {
   failureText,

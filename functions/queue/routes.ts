@@ -5,7 +5,7 @@
  */
 import { createRoute } from "../../shared/routing.ts";
 import { optionalUser, requireUser } from "../../shared/auth.ts";
-import { db } from "../../shared/db.ts";
+import { db } from "../../shared/db/mod.ts";
 import { createApp } from "../../shared/http.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
 import { fairness, joinQueue, queueStatus } from "./queue_service.ts";

@@ -4,7 +4,7 @@
  * poll touches Redis only.
  */
 import type { AuthUser } from "../../shared/auth.ts";
-import { type Db, db } from "../../shared/db.ts";
+import { type Db, db } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { assertEventRole } from "../../shared/event_access.ts";
 

@@ -4,7 +4,7 @@
  * upload retried after a dropped connection changes nothing), and an entry
  * the device admitted but the server refuses is flagged as a conflict.
  */
-import type { Db } from "../../shared/db.ts";
+import type { Db } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { verifyTicketCode } from "../../shared/tickets/codes.ts";
 import { checkIn, type Direction, type Reason, type ScanAnswer } from "./checkin_service.ts";

@@ -4,7 +4,7 @@
  * records why not, atomically, and answers a retried nonce from the log.
  */
 import type { AuthUser } from "../../shared/auth.ts";
-import type { Db } from "../../shared/db.ts";
+import type { Db } from "../../shared/db/mod.ts";
 import { DomainError, forbidden } from "../../shared/errors.ts";
 import { log } from "../../shared/log.ts";
 import { verifyTicketCode } from "../../shared/tickets/codes.ts";

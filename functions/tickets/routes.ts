@@ -1,6 +1,6 @@
 /** The tickets function: reads and QR images, and the door (validate, offline batch, sync). */
 import { createApp } from "../../shared/http.ts";
-import type { RateLimitOptions } from "../../shared/cache.ts";
+import type { RateLimitOptions } from "../../shared/cache/mod.ts";
 import { DEFAULT_QR_LIMIT, registerReadRoutes } from "./read_routes.ts";
 import { DEFAULT_DOOR_LIMITS, type DoorLimits, registerScanRoutes } from "./scan_routes.ts";
 

@@ -8,8 +8,8 @@ import {
   type RateLimiter,
   rateLimiter,
   type RateLimitOptions,
-} from "../../shared/cache.ts";
-import { db } from "../../shared/db.ts";
+} from "../../shared/cache/mod.ts";
+import { db } from "../../shared/db/mod.ts";
 import {
   bearerAuth,
   errorResponses,

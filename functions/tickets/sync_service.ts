@@ -3,7 +3,7 @@
  * event's admission window, its ticket types, and the tickets changed since
  * its last sync (revocations included), paged by a (updated_at, id) cursor.
  */
-import type { Db } from "../../shared/db.ts";
+import type { Db } from "../../shared/db/mod.ts";
 import { validationFailed } from "../../shared/errors.ts";
 import { type PublicKeyInfo, publicKeys } from "../../shared/tickets/keys.ts";
 import type { DoorEvent } from "../../shared/event_access.ts";

@@ -1,6 +1,6 @@
 /** Reads of tickets: a user's tickets, one ticket, and the code behind its QR. */
 import type { AuthUser } from "../../shared/auth.ts";
-import type { Db } from "../../shared/db.ts";
+import type { Db } from "../../shared/db/mod.ts";
 import { notFound } from "../../shared/errors.ts";
 import { canActOnEvent, DOOR_ROLES } from "../../shared/event_access.ts";
 import { issueTicketCode } from "../../shared/tickets/codes.ts";

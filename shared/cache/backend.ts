@@ -29,7 +29,7 @@ export type RateLimitOptions = {
   windowSeconds: number;
   /**
    * Tokens an instance takes from the shared limiter at once and spends
-   * locally (default 1: every check asks Redis). See shared/rate_reserve.ts.
+   * locally (default 1: every check asks Redis). See rate_reserve.ts.
    */
   reserve?: number;
   /**

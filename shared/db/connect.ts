@@ -1,5 +1,5 @@
 /**
- * Opening a postgres.js pool. Kept apart from shared/db.ts so the driver is
+ * Opening a postgres.js pool. Kept apart from pool.ts so the driver is
  * loaded when a function first touches the database, not at boot (it is a
  * measurable share of a cold start, and preflights and health checks need none).
  */

@@ -6,7 +6,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { config } from "../config.ts";
-import { setLocalDatabase } from "../db.ts";
+import { setLocalDatabase } from "./pool.ts";
 import { log } from "../log.ts";
 
 export interface EmbeddedDatabase {
@@ -35,7 +35,7 @@ export async function startEmbeddedDatabase(
 }
 
 /**
- * Makes the process pool (shared/db.ts) start an embedded database in
+ * Makes the process pool (pool.ts) start an embedded database in
  * EMBEDDED_DB_DIR when no database URL is set: `deno task dev` and
  * `deno task migrate` with no setup. Deployed functions never call this.
  */

@@ -3,7 +3,7 @@
  * same table the Supabase CLI uses, so a database migrated here and one
  * migrated by `supabase migration up` agree on what has been applied.
  */
-import type { Sql } from "../db.ts";
+import type { Sql } from "./pool.ts";
 
 const SUPABASE_DIR = new URL("../../supabase/", import.meta.url);
 export const MIGRATIONS_DIR = new URL("migrations/", SUPABASE_DIR);

@@ -1,5 +1,5 @@
 /** `deno task migrate [--seed]`: applies pending migrations to the configured database. */
-import { db } from "../db.ts";
+import { db } from "./mod.ts";
 import { useEmbeddedDatabase } from "./embedded.ts";
 import { prepareDatabase } from "./migrate.ts";
 

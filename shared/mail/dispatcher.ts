@@ -4,7 +4,7 @@
  * with the shared retry-queue backoff until the row's max_attempts, then the row is
  * `failed` (admins see and re-queue it). Nothing is deleted: invariant 5.
  */
-import type { Sql } from "../db.ts";
+import type { Sql } from "../db/mod.ts";
 import { audit } from "../audit.ts";
 import { type BreakerState, type CircuitBreaker, CircuitOpenError } from "../circuit_breaker.ts";
 import { errorFields, log } from "../log.ts";

@@ -6,7 +6,7 @@
  * nothing: the row stays queued for the scheduled dispatch.
  */
 import { config } from "../config.ts";
-import { db } from "../db.ts";
+import { db } from "../db/mod.ts";
 import { errorFields, log } from "../log.ts";
 
 interface EdgeRuntimeLike {

@@ -4,7 +4,7 @@
  * dispatcher (templates, QR rendering) loads on first dispatch, not when a
  * function that only queues mail boots.
  */
-import type { Sql } from "../db.ts";
+import type { Sql } from "../db/mod.ts";
 import type * as Dispatcher from "./dispatcher.ts";
 
 export { type EmailStatus, type EnqueueEmail, enqueueEmail, type Locale } from "./outbox.ts";

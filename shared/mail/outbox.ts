@@ -4,7 +4,7 @@
  * lease and settle them with guarded updates keyed by the claim token, so a
  * row is sent by one dispatcher at a time and a dead dispatcher's rows come back.
  */
-import type { Db } from "../db.ts";
+import type { Db } from "../db/mod.ts";
 
 export type Locale = "es" | "en";
 export const LOCALES: readonly Locale[] = ["es", "en"];

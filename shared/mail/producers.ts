@@ -5,7 +5,7 @@
  * template shows, so the mail reflects the state at the moment of the change;
  * the order mails are SQL functions the order transitions call themselves.
  */
-import type { Db } from "../db.ts";
+import type { Db } from "../db/mod.ts";
 import { log } from "../log.ts";
 
 export interface QueueResult {

@@ -6,7 +6,7 @@
  * Payments live in public.simulated_payments, which every request sees.
  */
 import { config } from "../config.ts";
-import { db } from "../db.ts";
+import { db } from "../db/mod.ts";
 import {
   assertValidPaymentId,
   normaliseStatus,

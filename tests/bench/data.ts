@@ -5,7 +5,7 @@
  * this throwaway database only.
  */
 import postgres from "postgres";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { prepareDatabase } from "../../shared/db/migrate.ts";
 import { signTicketCode } from "../../shared/tickets/codes.ts";
 import type { Keyring } from "../../shared/tickets/keys.ts";

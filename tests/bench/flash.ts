@@ -6,7 +6,7 @@
  * UPDATE plus one insert, at the same concurrency. Beside it pgbench runs the
  * project's own `reserve_tickets()`, so the function's cost shows too.
  */
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import type { Buyer, FlashData } from "./data.ts";
 import { type LoadResult, runLoad } from "./load.ts";
 import { type PgbenchResult, runPgbench } from "./pgbench.ts";

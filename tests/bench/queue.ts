@@ -4,7 +4,7 @@
  * running the status script itself (EVAL, same Redis, same key layout) — what
  * Redis alone does with the same work. Target: status polls ≥ 0.3× of it.
  */
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { queueKeys } from "../../shared/queue/store.ts";
 import { JOIN_SCRIPT, STATUS_SCRIPT } from "../../shared/queue/scripts.ts";
 import { signHs256Token } from "../../functions/_dev/demo.ts";

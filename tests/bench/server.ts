@@ -6,9 +6,9 @@
  * BENCH_REDIS_PREFIX keeps this run's Redis keys apart from other runs'.
  * Prints `listening <port>` once it accepts connections.
  */
-import { resetCacheForTests } from "../../shared/cache.ts";
+import { resetCacheForTests } from "../../shared/cache/instance.ts";
 import { config } from "../../shared/config.ts";
-import { db } from "../../shared/db.ts";
+import { db } from "../../shared/db/mod.ts";
 import { createGateway } from "../../functions/gateway.ts";
 import { FUNCTIONS } from "../../functions/registry.ts";
 

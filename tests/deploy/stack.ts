@@ -6,7 +6,7 @@
  * APP_ENV=production environment the processes under test get. It needs a
  * real PostgreSQL and Redis (DATABASE_URL, REDIS_URL), as production does.
  */
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { createSql } from "../../shared/db/connect.ts";
 import { prepareDatabase } from "../../shared/db/migrate.ts";
 import { generateKeyEntry } from "../../shared/tickets/keys.ts";

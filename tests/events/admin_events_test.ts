@@ -1,7 +1,7 @@
 /** Creating, updating, cancelling and deleting events, with their audit rows and races. */
 import assert from "node:assert/strict";
 import { createEventsApp } from "../../functions/events/routes.ts";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { callers } from "../support/callers.ts";
 import { makeEvent, makeUser } from "../support/builders.ts";

@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { createEventsApp } from "../../functions/events/routes.ts";
 import { config } from "../../shared/config.ts";
-import { resetCacheForTests } from "../../shared/cache.ts";
+import { resetCacheForTests } from "../../shared/cache/instance.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { callers } from "../support/callers.ts";
 import { makeEvent, makeUser } from "../support/builders.ts";
 import { makeHold, makePaidOrder, makeTicketType } from "../support/events_builders.ts";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 
 const as = () => callers(createEventsApp());
 const tagged = () => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`;

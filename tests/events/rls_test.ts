@@ -9,7 +9,7 @@ import { dbTest, setupHarness } from "../support/harness.ts";
 import { makeEvent, makeUser } from "../support/builders.ts";
 import { makeTicketType } from "../support/events_builders.ts";
 import { asPostgrestRole, pgErrorCode } from "../support/rls.ts";
-import type { Sql, Tx } from "../../shared/db.ts";
+import type { Sql, Tx } from "../../shared/db/mod.ts";
 
 async function catalog(sql: Sql) {
   const published = await makeEvent(sql, { status: "published" });

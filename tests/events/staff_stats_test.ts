@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createEventsApp } from "../../functions/events/routes.ts";
 import { getEventStats } from "../../functions/events/stats_service.ts";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { callers } from "../support/callers.ts";
 import { makeEvent, makeUser } from "../support/builders.ts";

@@ -5,7 +5,7 @@ import { dbTest, setupHarness } from "../support/harness.ts";
 import { callers } from "../support/callers.ts";
 import { makeEvent, makeUser } from "../support/builders.ts";
 import { makeHold, makePaidOrder, makeTicketType } from "../support/events_builders.ts";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 
 const as = () => callers(createEventsApp());
 

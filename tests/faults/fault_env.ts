@@ -7,7 +7,7 @@
  * an event on sale, buyers, a scanner and paid tickets with their codes.
  */
 import postgres from "postgres";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { prepareDatabase } from "../../shared/db/migrate.ts";
 import { signHs256Token } from "../../functions/_dev/demo.ts";
 import { DEV_JWT_SECRET, DEV_WEBHOOK_SECRET } from "../../shared/config.ts";

@@ -6,7 +6,7 @@
  * and door invariants hold on the final state.
  */
 import assert from "node:assert/strict";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { DEADLINE_MS, DEADLINE_SLACK_MS, type FaultEnv } from "./fault_env.ts";
 import { call, startLoad, summarize } from "./load.ts";
 

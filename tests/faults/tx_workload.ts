@@ -6,7 +6,7 @@
  * The parent restarts the database under it and checks that it lives.
  */
 import { createSql } from "../../shared/db/connect.ts";
-import { withTx } from "../../shared/db.ts";
+import { withTx } from "../../shared/db/mod.ts";
 import { guardProcess } from "../../shared/process_guard.ts";
 
 // As every entry point does: the patched driver still lets a socket's ECONNRESET escape as an

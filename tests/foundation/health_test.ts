@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createHealthApp } from "../../functions/health/routes.ts";
-import { setDbForTests } from "../../shared/db.ts";
+import { setDbForTests } from "../../shared/db/pool.ts";
 import { createSql } from "../../shared/db/connect.ts";
 import { config } from "../../shared/config.ts";
-import { resetCacheForTests } from "../../shared/cache.ts";
+import { resetCacheForTests } from "../../shared/cache/instance.ts";
 import { recordOutcome, resetDependencyHealthForTests } from "../../shared/dependency_health.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { callerFor } from "../support/callers.ts";

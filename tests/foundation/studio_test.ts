@@ -9,7 +9,7 @@ import { dbTest, setupHarness } from "../support/harness.ts";
 import { assignStaff, makeEvent, makeTicketType, makeUser } from "../support/builders.ts";
 import { makeOrder, payOrder } from "../support/purchase_builders.ts";
 import { asPostgrestRole, pgErrorCode } from "../support/rls.ts";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 
 /** The Auth dashboard's delete: Supabase Auth runs it as supabase_auth_admin. */
 async function deleteUserAsAuth(sql: Sql, userId: string): Promise<void> {

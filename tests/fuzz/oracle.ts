@@ -4,7 +4,7 @@
  * name or secret that the request did not itself carry; and a refused
  * request leaves every table as it was.
  */
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 
 export interface Leaks {
   constraintNames: string[];

@@ -1,6 +1,6 @@
 /** Producers: mail queued in the caller's transaction, once per cause, rendered with inline QRs. */
 import assert from "node:assert/strict";
-import { withTx } from "../../shared/db.ts";
+import { withTx } from "../../shared/db/mod.ts";
 import { CircuitBreaker } from "../../shared/circuit_breaker.ts";
 import { dispatchOutbox } from "../../shared/mail/dispatcher.ts";
 import { decodeBase64 } from "../../shared/mail/base64.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dbTest } from "../support/harness.ts";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { key, purchaseBody, purchaseEnv } from "./env.ts";
 import { deliver, orderAwaitingPayment, orderState, REFUNDED_TWO } from "./webhook_support.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { dbTest } from "../support/harness.ts";
 import { makeUser } from "../support/builders.ts";
 import { purchaseEnv } from "./env.ts";

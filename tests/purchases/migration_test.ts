@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { createSql } from "../../shared/db/connect.ts";
 import { applyMigrations, ensureLocalSupabase } from "../../shared/db/migrate.ts";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { createScratchDatabase } from "../support/scratch_db.ts";
 import { setupHarness } from "../support/harness.ts";
 import { HELD_COUNTER_VERSION, migrationsBefore } from "../support/old_schema.ts";

@@ -214,7 +214,7 @@ dbTest("purchases are rate limited per user with Retry-After", async () => {
 
 dbTest("a sold-out flag answers from Redis for seconds, then Postgres decides again", async () => {
   const { sql, asUser } = await purchaseEnv();
-  const { cache } = await import("../../shared/cache.ts");
+  const { cache } = await import("../../shared/cache/mod.ts");
   const { soldOutKey } = await import("../../functions/purchases/sold_out.ts");
   const { event, ticketType } = await eventOnSale(sql, { capacity: 1 });
   const first = await (await asUser()).post(
@@ -249,7 +249,7 @@ dbTest("a sold-out flag answers from Redis for seconds, then Postgres decides ag
 
 dbTest("a same-key retry gets its order back while the sold-out flag is set", async () => {
   const { sql, asUser } = await purchaseEnv();
-  const { cache } = await import("../../shared/cache.ts");
+  const { cache } = await import("../../shared/cache/mod.ts");
   const { soldOutKey } = await import("../../functions/purchases/sold_out.ts");
   const { event, ticketType } = await eventOnSale(sql, { capacity: 1 });
   const a = await asUser();

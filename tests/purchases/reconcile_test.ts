@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { dbTest } from "../support/harness.ts";
 import { expireOrder, makeBuyers, makeOrder } from "../support/purchase_builders.ts";
 import { eventOnSale, purchaseEnv } from "./env.ts";

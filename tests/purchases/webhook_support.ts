@@ -1,6 +1,6 @@
 /** Shared steps of the webhook tests: an order waiting for payment, and deliveries. */
 import type { App } from "../../shared/http.ts";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { makeUser } from "../support/builders.ts";
 import { makeOrder, signedNotification } from "../support/purchase_builders.ts";
 import type { FakeMercadoPago } from "../support/fake_mercadopago.ts";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createQueueApp } from "../../functions/queue/routes.ts";
 import { clearQueueCachesForTests } from "../../functions/queue/settings_service.ts";
-import type { Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
 import { setQueueStoreForTests, upstashQueueStore } from "../../shared/queue/store.ts";
 import { callerFor, callers } from "../support/callers.ts";
 import { type TestUser } from "../support/builders.ts";

@@ -1,5 +1,5 @@
 /** Builders for rows tests need: users with roles, events, staff assignments. */
-import type { Db } from "../../shared/db.ts";
+import type { Db } from "../../shared/db/mod.ts";
 import type { AppRole } from "../../shared/auth.ts";
 
 export interface TestUser {

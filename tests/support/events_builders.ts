@@ -1,5 +1,5 @@
 /** Builders for the events domain: ticket types, paid orders and holds that keep `sold` truthful. */
-import type { Db } from "../../shared/db.ts";
+import type { Db } from "../../shared/db/mod.ts";
 
 export { makeTicketType, type TicketTypeOverrides, type TicketTypeRow } from "./builders.ts";
 import { makeOrderWithTickets } from "./builders.ts";

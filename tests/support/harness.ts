@@ -9,11 +9,12 @@
  *   per-run key prefix; without it: the in-process cache.
  */
 import { resetConfigForTests } from "../../shared/config.ts";
-import { setDbForTests, type Sql } from "../../shared/db.ts";
+import type { Sql } from "../../shared/db/mod.ts";
+import { setDbForTests } from "../../shared/db/pool.ts";
 import { createSql } from "../../shared/db/connect.ts";
 import { prepareDatabase } from "../../shared/db/migrate.ts";
 import { resetAuthForTests } from "../../shared/auth.ts";
-import { resetCacheForTests } from "../../shared/cache.ts";
+import { resetCacheForTests } from "../../shared/cache/instance.ts";
 import { TEST_JWKS } from "./tokens.ts";
 import { startUpstashProxy } from "./upstash_proxy.ts";
 import { createScratchDatabase } from "./scratch_db.ts";

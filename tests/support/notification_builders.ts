@@ -1,6 +1,6 @@
 /** Rows and fixtures the notification tests need: paid orders with tickets, queued mail, a fake SendGrid. */
 import { resetConfigForTests } from "../../shared/config.ts";
-import type { Db, Sql } from "../../shared/db.ts";
+import type { Db, Sql } from "../../shared/db/mod.ts";
 import {
   type EventRow,
   makeEvent,

@@ -2,8 +2,8 @@
  * Builders for the purchase domain: ticket types, orders (through the real
  * reserve_tickets), paying and expiring them, signed webhook deliveries.
  */
-import type { Db, Sql } from "../../shared/db.ts";
-import { withTx } from "../../shared/db.ts";
+import type { Db, Sql } from "../../shared/db/mod.ts";
+import { withTx } from "../../shared/db/mod.ts";
 import { config } from "../../shared/config.ts";
 import { signWebhook } from "../../shared/payments/mod.ts";
 import { applyPayment } from "../../functions/purchases/transitions.ts";

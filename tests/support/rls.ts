@@ -3,7 +3,7 @@
  * or `authenticated` role, with the JWT claims in `request.jwt.claims`.
  * The transaction is rolled back so probes leave nothing behind.
  */
-import type { Sql, Tx } from "../../shared/db.ts";
+import type { Sql, Tx } from "../../shared/db/mod.ts";
 
 const ROLLBACK = Symbol("rollback");
 

@@ -1,5 +1,5 @@
 /** Builders for the door: ticket types, paid orders with their tickets, revocations. */
-import type { Db, Sql } from "../../shared/db.ts";
+import type { Db, Sql } from "../../shared/db/mod.ts";
 import {
   type EventRow,
   makeEvent,

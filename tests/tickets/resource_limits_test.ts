@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createTicketsApp } from "../../functions/tickets/routes.ts";
-import { resetCacheForTests } from "../../shared/cache.ts";
+import { resetCacheForTests } from "../../shared/cache/instance.ts";
 import { qrRenderStats } from "../../shared/tickets/qr.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { callerFor, callers } from "../support/callers.ts";

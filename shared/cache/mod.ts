@@ -3,9 +3,12 @@
  * UPSTASH_REDIS_REST_URL is unset. Redis is never the authority (capacity and
  * check-ins live in Postgres), so an Upstash failure degrades instead of
  * failing the request: reads miss, writes drop, limits fail open, all logged.
+ *
+ * The public face of shared/cache: nothing outside shared/cache imports its
+ * other files (tests take createCache/resetCacheForTests from instance.ts).
  */
-import { config } from "./config.ts";
-import { DomainError } from "./errors.ts";
+import { DomainError } from "../errors.ts";
+import type { BreakerState } from "../circuit_breaker.ts";
 import { withLocalReservations } from "./rate_reserve.ts";
 import {
   type Backend,
@@ -14,48 +17,10 @@ import {
   type RateLimiter,
   type RateLimitOptions,
   warn,
-} from "./cache/backend.ts";
-import { memoryBackend } from "./cache/memory.ts";
-import { upstashBackend, upstashBreaker } from "./cache/upstash.ts";
-import type { BreakerState } from "./circuit_breaker.ts";
+} from "./backend.ts";
+import { assertLimitOptions, backend } from "./instance.ts";
 
-export type { Cache, RateLimiter, RateLimitOptions, RateLimitResult } from "./cache/backend.ts";
-
-export interface CacheOptions {
-  url?: string;
-  token?: string;
-  /** Prepended to every key so environments and parallel test runs never collide. */
-  prefix?: string;
-  /** Per-request deadline; a slow Upstash must not hold a request longer than this. */
-  timeoutMs?: number;
-  /** How long the Upstash circuit stays open (default UPSTASH_BREAKER.cooldownMs). */
-  breakerCooldownMs?: number;
-}
-
-const DEFAULT_PREFIX = "crodify:";
-const DEFAULT_TIMEOUT_MS = 1000;
-
-function createBackend(opts: CacheOptions): Backend {
-  const prefix = opts.prefix ?? DEFAULT_PREFIX;
-  if (!opts.url) return memoryBackend(prefix);
-  if (!opts.token) throw new Error("UPSTASH_REDIS_REST_URL is set but the token is not");
-  return upstashBackend(
-    opts.url,
-    opts.token,
-    prefix,
-    opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    upstashBreaker(opts.breakerCooldownMs),
-  );
-}
-
-let singleton: Backend | undefined;
-
-function backend(): Backend {
-  if (singleton) return singleton;
-  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = config();
-  if (!url) warn("UPSTASH_REDIS_REST_URL is not set: cache and rate limits are in-process only");
-  return singleton = createBackend({ url, token });
-}
+export type { Cache, RateLimiter, RateLimitOptions, RateLimitResult } from "./backend.ts";
 
 /** The process-wide cache, on Upstash when configured, in-process otherwise. */
 export function cache(): Cache {
@@ -68,16 +33,6 @@ export function cache(): Cache {
  */
 export function cacheBreakerState(): BreakerState | undefined {
   return backend().breaker?.state;
-}
-
-/** A standalone cache, for tests: in-process unless `url` is given. */
-export function createCache(opts: CacheOptions): Cache {
-  return createBackend(opts).cache;
-}
-
-/** Swaps the singleton; without options the next use re-reads config. */
-export function resetCacheForTests(opts?: CacheOptions): void {
-  singleton = opts ? createBackend(opts) : undefined;
 }
 
 /** Read-through cache on the singleton; a failing cache only costs a call to `load`. */
@@ -97,11 +52,6 @@ export async function cached<T>(key: string, ttlSeconds: number, load: () => Pro
   return value;
 }
 
-function assertLimitOptions(name: string, { limit, windowSeconds }: RateLimitOptions): void {
-  if ([limit, windowSeconds].every((n) => Number.isSafeInteger(n) && n > 0)) return;
-  throw new RangeError(`rate limiter ${name}: limit and windowSeconds must be positive integers`);
-}
-
 /**
  * A named sliding-window limiter on the singleton backend. Resolved per
  * call, so limiters created at import time follow resetCacheForTests.
@@ -118,12 +68,6 @@ export function rateLimiter(name: string, opts: RateLimitOptions): RateLimiter {
     },
   };
   return (opts.reserve ?? 1) > 1 ? withLocalReservations(shared, opts) : shared;
-}
-
-/** A limiter on its own backend, for tests. */
-export function createRateLimiter(cacheOpts: CacheOptions, name: string, opts: RateLimitOptions) {
-  assertLimitOptions(name, opts);
-  return createBackend(cacheOpts).limiter(name, opts);
 }
 
 /**

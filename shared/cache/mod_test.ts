@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
-import { resetConfigForTests } from "./config.ts";
-import {
-  cache,
-  cached,
-  createCache,
-  createRateLimiter,
-  rateLimiter,
-  resetCacheForTests,
-} from "./cache.ts";
-import { captureLogs } from "./log.ts";
+import { resetConfigForTests } from "../config.ts";
+import { cache, cached, rateLimiter } from "./mod.ts";
+import { createCache, createRateLimiter, resetCacheForTests } from "./instance.ts";
+import { captureLogs } from "../log.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

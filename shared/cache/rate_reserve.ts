@@ -7,7 +7,7 @@
  * instance holds are unavailable to others, so a device may be refused a
  * little early when it hops between instances near its limit.
  */
-import type { RateLimiter, RateLimitOptions, RateLimitResult } from "./cache/backend.ts";
+import type { RateLimiter, RateLimitOptions, RateLimitResult } from "./backend.ts";
 
 interface Bucket {
   tokens: number;

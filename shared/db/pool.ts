@@ -1,11 +1,11 @@
 /**
- * The database handle: postgres.js against DATABASE_URL / SUPABASE_DB_URL.
+ * The process pool: postgres.js against DATABASE_URL / SUPABASE_DB_URL.
  * Without either, the dev gateway and `deno task migrate` plug in an embedded
- * PGlite (shared/db/embedded.ts, useEmbeddedDatabase); nothing here imports
- * it, so PGlite (~26 MB) stays out of every deployed function's module graph.
+ * PGlite (embedded.ts, useEmbeddedDatabase); nothing here imports it, so
+ * PGlite (~26 MB) stays out of every deployed function's module graph.
  */
 import type postgres from "postgres";
-import { config, ConfigError } from "./config.ts";
+import { config, ConfigError } from "../config.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -33,7 +33,7 @@ export function db(): Promise<Sql> {
 }
 
 async function openPool(): Promise<Sql> {
-  const { createSql } = await import("./db/connect.ts");
+  const { createSql } = await import("./connect.ts");
   const url = config().databaseUrl;
   if (url) return createSql(url);
   if (!localDatabase) throw new ConfigError("No database configured: set DATABASE_URL");
@@ -51,27 +51,4 @@ export async function closeDb(timeoutSeconds = 5): Promise<void> {
 /** Replaces the process pool (tests, the gateway). */
 export function setDbForTests(sql: Sql): void {
   pool = Promise.resolve(sql);
-}
-
-export interface TxOptions {
-  /** How long to wait for a row lock before failing with 55P03 (mapped to 503 busy). */
-  lockTimeoutMs?: number;
-  /** Upper bound for any statement in the transaction. */
-  statementTimeoutMs?: number;
-}
-
-/**
- * Runs `fn` in a transaction with bounded lock and statement timeouts, so a
- * contended row makes one request fail fast instead of piling up connections.
- */
-export async function withTx<T>(
-  sql: Sql,
-  fn: (tx: Tx) => Promise<T>,
-  { lockTimeoutMs = 3000, statementTimeoutMs = 10_000 }: TxOptions = {},
-): Promise<T> {
-  return await sql.begin(async (tx) => {
-    await tx`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true),
-                    set_config('statement_timeout', ${`${statementTimeoutMs}ms`}, true)`;
-    return await fn(tx);
-  }) as T;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { isTransactionPooler } from "./db/connect.ts";
-import { isConnectionLoss, translateDbError } from "./db/errors.ts";
-import { statusFor } from "./errors.ts";
+import { isTransactionPooler } from "./connect.ts";
+import { isConnectionLoss, translateDbError } from "./errors.ts";
+import { statusFor } from "../errors.ts";
 
 Deno.test("Supabase's transaction pooler port turns prepared statements off", () => {
   assert.equal(
