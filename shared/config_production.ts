@@ -3,7 +3,7 @@
  * ever applies there), a dev default set by hand, and values too weak to
  * protect anything. Each message names the variable.
  */
-import type { RawConfig } from "./config.ts";
+import type { RawConfig } from "./config_schema.ts";
 import { readKeyEntries } from "./tickets/key_format.ts";
 
 /** Shared secrets an attacker could otherwise guess or brute-force offline. */

@@ -13,18 +13,14 @@ import { type Context, type Env, Hono, type HonoRequest, type MiddlewareHandler 
 import { HTTPException } from "hono/http-exception";
 import { validator } from "hono/validator";
 import type { RouteConfig, RouteConfigToEnv, RouteHandler } from "@hono/zod-openapi";
-import { decodeUtf8, nulIssues } from "./text_guard.ts";
+import { decodeUtf8, type Issue, nulIssues } from "./text_guard.ts";
 
 export type { RouteConfig };
 
 /** Where in the request a value comes from, as hono/validator names it. */
 export type RequestTarget = "query" | "param" | "header" | "cookie" | "json" | "form";
 
-export interface Issue {
-  path: ReadonlyArray<PropertyKey>;
-  message: string;
-  code?: string;
-}
+export type { Issue };
 
 /** Turns failed validation into the error the app answers with; never returns. */
 export type OnInvalid = (issues: Issue[], target: RequestTarget) => never;

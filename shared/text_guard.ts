@@ -5,7 +5,12 @@
  * validated input (query, path, headers, cookies, body — keys too) is walked
  * once here, before its schema, so no route can forget it.
  */
-import type { Issue } from "./routing.ts";
+/** One validation problem, as zod reports it and the error response lists it. */
+export interface Issue {
+  path: ReadonlyArray<PropertyKey>;
+  message: string;
+  code?: string;
+}
 
 const NUL = "\u0000";
 // Inputs are bounded by the body limit; the depth bound keeps the walk off the call stack's edge.
