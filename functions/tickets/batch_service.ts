@@ -7,7 +7,13 @@
 import type { Db } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { verifyTicketCode } from "../../shared/tickets/codes.ts";
-import { checkIn, type Direction, type Reason, type ScanAnswer } from "./checkin_service.ts";
+import { checkIn } from "./checkin_service.ts";
+import {
+  answerWithoutCheckin,
+  type Direction,
+  type Reason,
+  type ScanAnswer,
+} from "./scan_answer.ts";
 
 export interface OfflineScan {
   code: string;
@@ -40,20 +46,15 @@ async function recordRefusal(
   scan: OfflineScan,
 ): Promise<ScanAnswer> {
   const verified = await verifyTicketCode(scan.code);
-  const answer = {
-    result: verified ? scan.offlineResult : "invalid" as const,
+  const answer = answerWithoutCheckin({
+    result: verified ? scan.offlineResult : "invalid",
     ticket_id: verified?.ticketId ?? null,
     event_id: eventId,
-    ticket_type_id: null,
-    ticket_type_name: null,
-    attendee_name: null,
     direction: scan.direction,
     gate: scan.gate ?? null,
-    scanned_at: scan.scannedAt.toISOString(),
     offline: true,
-    conflict: false,
-    previous: null,
-  };
+    scannedAt: scan.scannedAt,
+  });
   // Like online scans, a code we did not sign is never written.
   if (!verified) return { ...answer, checkin_id: null, replayed: false };
   const [row] = await sql<{ answer: ScanAnswer }[]>`

@@ -9,22 +9,7 @@ import { DomainError, forbidden } from "../../shared/errors.ts";
 import { log } from "../../shared/log.ts";
 import { verifyTicketCode } from "../../shared/tickets/codes.ts";
 import { DOOR_ROLES, doorEventFor, mayActAt } from "../../shared/event_access.ts";
-
-export const REASON_CODES = [
-  "ok",
-  "already_redeemed",
-  "invalid",
-  "wrong_event",
-  "revoked",
-  "unpaid",
-  "not_yet_valid",
-  "expired",
-  "not_inside",
-  // The order's payment was charged back (the buyer disputed it with their bank).
-  "disputed",
-] as const;
-export type Reason = (typeof REASON_CODES)[number];
-export type Direction = "entry" | "exit";
+import { answerWithoutCheckin, type Direction, type ScanAnswer } from "./scan_answer.ts";
 
 export interface Scan {
   code: string;
@@ -39,46 +24,19 @@ export interface Scan {
   offline?: boolean;
 }
 
-/** The stored answer, as public.checkin_ticket builds it (snake_case, JSON). */
-export interface ScanAnswer {
-  result: Reason;
-  checkin_id: number | null;
-  replayed: boolean;
-  ticket_id: string | null;
-  event_id: string;
-  ticket_type_id: string | null;
-  ticket_type_name: string | null;
-  attendee_name: string | null;
-  direction: Direction;
-  gate: string | null;
-  scanned_at: string;
-  offline: boolean;
-  conflict: boolean;
-  previous: {
-    at: string;
-    gate: string | null;
-    scanner_id: string | null;
-    first_at: string;
-    entries: number;
-  } | null;
-}
-
 function unsignedAnswer(scan: Scan): ScanAnswer {
   return {
-    result: "invalid",
+    ...answerWithoutCheckin({
+      result: "invalid",
+      ticket_id: null,
+      event_id: scan.eventId,
+      direction: scan.direction,
+      gate: scan.gate ?? null,
+      offline: scan.offline ?? false,
+      scannedAt: scan.at,
+    }),
     checkin_id: null,
     replayed: false,
-    ticket_id: null,
-    event_id: scan.eventId,
-    ticket_type_id: null,
-    ticket_type_name: null,
-    attendee_name: null,
-    direction: scan.direction,
-    gate: scan.gate ?? null,
-    scanned_at: scan.at.toISOString(),
-    offline: scan.offline ?? false,
-    conflict: false,
-    previous: null,
   };
 }
 

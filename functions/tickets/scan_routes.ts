@@ -28,7 +28,8 @@ import {
   SyncSchema,
   ValidateBody,
 } from "./schemas.ts";
-import { scanJson, syncJson } from "./views.ts";
+import { syncJson } from "./views.ts";
+import { scanResult } from "./scan_answer.ts";
 
 export interface DoorLimits {
   /** Online scans per device. A person takes seconds to pass a door; 1,200/min is a burst ceiling. */
@@ -139,7 +140,7 @@ export function registerScanRoutes(app: App, limits: DoorLimits): void {
       nonce: body.nonce,
       at: new Date(),
     });
-    return c.json(scanJson(answer), 200);
+    return c.json(scanResult(answer), 200);
   });
   app.openapi(batch, async (c) => {
     const body = c.req.valid("json");
@@ -163,7 +164,7 @@ export function registerScanRoutes(app: App, limits: DoorLimits): void {
     );
     const items = report.items.map((item) => ({
       ...item,
-      outcome: item.outcome ? scanJson(item.outcome) : null,
+      outcome: item.outcome ? scanResult(item.outcome) : null,
     }));
     const conflicts = items.flatMap((item) => item.outcome?.conflict ? [item.outcome] : []);
     return c.json({ items, summary: report.summary, conflicts }, 200);

@@ -1,14 +1,12 @@
 /** Request and response schemas of the tickets function (snake_case JSON, ISO times). */
 import { z } from "zod";
-import { REASON_CODES } from "./checkin_service.ts";
+import { DirectionSchema, ReasonSchema, ScanResultSchema } from "./scan_answer.ts";
+import { SYNC_STATUSES } from "./sync_service.ts";
+
+export { DirectionSchema, ScanResultSchema };
 
 const Time = z.iso.datetime({ offset: true });
 const NullableTime = Time.nullable();
-export const Reason = z.enum(REASON_CODES).meta({
-  id: "CheckinResult",
-  description: "Stable reason code of a scan; only `ok` admits (or lets out).",
-});
-export const DirectionSchema = z.enum(["entry", "exit"]);
 
 export const PublicKeySchema = z.object({
   kid: z.string(),
@@ -49,36 +47,6 @@ export const TicketSchema = z.object({
   }),
 }).meta({ id: "Ticket" });
 
-export const ScanResultSchema = z.object({
-  result: Reason,
-  ok: z.boolean(),
-  checkin_id: z.number().int().nullable().meta({ description: "null: nothing was stored" }),
-  replayed: z.boolean().meta({
-    description: "The stored answer to an earlier scan, same nonce",
-  }),
-  event_id: z.uuid(),
-  ticket: z.object({
-    id: z.uuid(),
-    ticket_type_id: z.uuid().nullable(),
-    ticket_type_name: z.string().nullable(),
-    attendee_name: z.string().nullable(),
-  }).nullable(),
-  direction: DirectionSchema,
-  gate: z.string().nullable(),
-  scanned_at: Time,
-  offline: z.boolean(),
-  conflict: z.boolean().meta({
-    description: "An offline device admitted this ticket but the server did not",
-  }),
-  previous: z.object({
-    at: Time,
-    gate: z.string().nullable(),
-    scanner_id: z.uuid().nullable(),
-    first_at: Time,
-    entries: z.number().int(),
-  }).nullable().meta({ description: "For already_redeemed: the admission that counted" }),
-}).meta({ id: "ScanResult" });
-
 const Label = z.string().trim().min(1).max(100);
 
 export const ValidateBody = z.object({
@@ -104,7 +72,7 @@ export const BatchBody = z.object({
     direction: DirectionSchema.default("entry"),
     gate: Label.optional(),
     device_id: Label.optional(),
-    offline_result: Reason.default("ok").meta({
+    offline_result: ReasonSchema.default("ok").meta({
       description: "What the device answered offline; not `ok` means it let nobody through",
     }),
   })).min(1).max(MAX_BATCH),
@@ -127,7 +95,7 @@ export const BatchResultSchema = z.object({
   conflicts: z.array(ScanResultSchema),
 }).meta({ id: "OfflineBatchResult" });
 
-const SyncStatus = z.enum(["valid", "revoked", "unpaid"]);
+const SyncStatus = z.enum(SYNC_STATUSES);
 
 export const SyncSchema = z.object({
   event: z.object({

@@ -14,7 +14,9 @@ import type { DoorEvent } from "../../shared/event_access.ts";
 const VISIBILITY_MARGIN_SECONDS = 60;
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 
-export type SyncStatus = "valid" | "revoked" | "unpaid";
+/** What an offline scanner is told about a ticket (a scan answer needs nothing more). */
+export const SYNC_STATUSES = ["valid", "revoked", "unpaid"] as const;
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
 
 export interface SyncTicket {
   id: string;

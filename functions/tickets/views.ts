@@ -1,5 +1,4 @@
 /** Service results shaped as the JSON the schemas promise (ISO strings for times). */
-import type { ScanAnswer } from "./checkin_service.ts";
 import type { ScannerSync } from "./sync_service.ts";
 import type { TicketView } from "./ticket_service.ts";
 
@@ -34,32 +33,6 @@ export function ticketJson(row: TicketView) {
       last_exit_at: isoOrNull(row.last_exit_at),
     },
     ...(row.code ? { code: row.code } : {}),
-  };
-}
-
-export function scanJson(answer: ScanAnswer) {
-  return {
-    result: answer.result,
-    ok: answer.result === "ok",
-    checkin_id: answer.checkin_id,
-    replayed: answer.replayed,
-    event_id: answer.event_id,
-    ticket: answer.ticket_id
-      ? {
-        id: answer.ticket_id,
-        ticket_type_id: answer.ticket_type_id,
-        ticket_type_name: answer.ticket_type_name,
-        attendee_name: answer.attendee_name,
-      }
-      : null,
-    direction: answer.direction,
-    gate: answer.gate,
-    scanned_at: iso(answer.scanned_at),
-    offline: answer.offline,
-    conflict: answer.conflict,
-    previous: answer.previous
-      ? { ...answer.previous, at: iso(answer.previous.at), first_at: iso(answer.previous.first_at) }
-      : null,
   };
 }
 
