@@ -18,6 +18,8 @@ export const configSchema = z.object({
   /** Where the embedded PGlite keeps its files when no database URL is set. */
   EMBEDDED_DB_DIR: z.string().default(".data/pglite"),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /** How long a query waits for a free pool connection before the request is 503 `unavailable`. */
+  DB_POOL_WAIT_MS: z.coerce.number().int().min(50).max(60_000).default(3_000),
   SUPABASE_URL: optionalUrl,
   /**
    * The legacy HS256 JWT secret. Supabase refuses user secrets named SUPABASE_*,

@@ -18,9 +18,19 @@ export function reconnectDelaySeconds(retries: number): number {
   return Math.min(1, 0.05 * 2 ** Math.max(0, retries - 1)) * (0.5 + Math.random() / 2);
 }
 
-export function createSql(url: string, options: { max?: number } = {}): postgres.Sql {
+export interface PoolOptions {
+  max?: number;
+  /** Overrides DB_POOL_WAIT_MS (tests exhausting a small pool). */
+  waitMs?: number;
+}
+
+export function createSql(url: string, options: PoolOptions = {}): postgres.Sql {
   return postgres(url, {
     max: options.max ?? config().DB_POOL_MAX,
+    // With every connection busy in a transaction, a request queues for one. Past
+    // this wait it is answered 503 at once (with Retry-After) instead of holding
+    // its caller until the request deadline while the queue only grows (patched driver).
+    queue_timeout: (options.waitMs ?? config().DB_POOL_WAIT_MS) / 1000,
     prepare: !isTransactionPooler(url),
     idle_timeout: 20,
     // A dead server costs a request one bounded wait, then an honest 503.

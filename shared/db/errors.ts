@@ -71,9 +71,18 @@ export function databaseUnavailable(): DomainError {
   );
 }
 
+/**
+ * True when a query waited DB_POOL_WAIT_MS for a free connection of an
+ * exhausted pool (shared/vendor/postgres queue_timeout). Not a connection
+ * loss: retrying at once would only queue again.
+ */
+export function isPoolTimeout(error: unknown): boolean {
+  return codeOf(error) === "CONNECTION_QUEUE_TIMEOUT";
+}
+
 /** Returns the DomainError for a known Postgres error, or undefined. */
 export function translateDbError(error: unknown): DomainError | undefined {
-  if (isConnectionLoss(error)) return databaseUnavailable();
+  if (isConnectionLoss(error) || isPoolTimeout(error)) return databaseUnavailable();
   if (!isPgError(error)) return undefined;
   const details = error.column_name ? { field: error.column_name } : undefined;
   // Class 22 is "data exception": a value the column or cast refuses (bad

@@ -34,6 +34,7 @@ Deno.test("a database that is down, restarting or too slow is 503 unavailable, n
       driver("CONNECT_TIMEOUT"),
       driver("ECONNRESET"),
       driver("ECONNREFUSED"),
+      driver("CONNECTION_QUEUE_TIMEOUT"), // the pool stayed exhausted for DB_POOL_WAIT_MS
     ]
   ) {
     const mapped = translateDbError(error);
@@ -45,4 +46,6 @@ Deno.test("a database that is down, restarting or too slow is 503 unavailable, n
   assert.equal(translateDbError({ code: "55P03" })?.code, "busy");
   assert.equal(isConnectionLoss({ code: "55P03" }), false);
   assert.equal(isConnectionLoss({ code: "ECONNRESET" }), true);
+  // A pool wait that ran out is not retried as a lost connection: it would only queue again.
+  assert.equal(isConnectionLoss({ code: "CONNECTION_QUEUE_TIMEOUT" }), false);
 });

@@ -49,6 +49,8 @@ async function createHarness(): Promise<Harness> {
     // Tests that fire hundreds of requests at once on a loaded machine assert outcomes,
     // not latency; the deadline has tests of its own (tests/foundation, tests/faults).
     REQUEST_DEADLINE_MS: "120000",
+    // Likewise the wait for a pool connection (its bound is tested in tests/foundation).
+    DB_POOL_WAIT_MS: "60000",
   };
   const redisUrl = Deno.env.get("REDIS_URL");
   if (redisUrl) {

@@ -359,7 +359,27 @@ function Postgres(a, b) {
 
     busy.length
       ? go(busy.shift(), query)
-      : queries.push(query)
+      : enqueue(query)
+  }
+
+  // crodify patch: a query waiting for a connection (every one reserved by a
+  // transaction, or full) waits at most `queue_timeout` seconds, then fails with
+  // CONNECTION_QUEUE_TIMEOUT instead of waiting for as long as the pool stays busy.
+  function enqueue(query) {
+    queries.push(query)
+    if (!options.queue_timeout)
+      return
+    query.queueTimer = setTimeout(() => {
+      query.queueTimer = null
+      queries.remove(query) && query.reject(Errors.connection('CONNECTION_QUEUE_TIMEOUT', options))
+    }, options.queue_timeout * 1000)
+  }
+
+  // crodify patch: every query leaving the wait queue stops its queue_timeout timer.
+  function dequeue() {
+    const query = queries.shift()
+    query && query.queueTimer && (clearTimeout(query.queueTimer), query.queueTimer = null)
+    return query
   }
 
   function go(c, query) {
@@ -376,6 +396,7 @@ function Postgres(a, b) {
           : query.cancelled = { resolve, reject }
         : (
           queries.remove(query),
+          query.queueTimer && clearTimeout(query.queueTimer), // crodify patch: see enqueue()
           query.cancelled = true,
           query.reject(Errors.generic('57014', 'canceling statement due to user request')),
           resolve()
@@ -405,7 +426,7 @@ function Postgres(a, b) {
   async function destroy(resolve) {
     await Promise.all(connections.map(c => c.terminate()))
     while (queries.length)
-      queries.shift().reject(Errors.connection('CONNECTION_DESTROYED', options))
+      dequeue().reject(Errors.connection('CONNECTION_DESTROYED', options))
     resolve()
   }
 
@@ -427,7 +448,7 @@ function Postgres(a, b) {
       , ready = true
 
     while (ready && queries.length && max-- > 0) {
-      const query = queries.shift()
+      const query = dequeue()
       if (query.reserve)
         return query.reserve(c)
 
@@ -444,7 +465,7 @@ function Postgres(a, b) {
     c.reserved = null
     c.onclose && (c.onclose(e), c.onclose = null)
     options.onclose && options.onclose(c.id)
-    queries.length && connect(c, queries.shift())
+    queries.length && connect(c, dequeue())
   }
 }
 
@@ -465,13 +486,14 @@ function parseOptions(a, b) {
   'timeout' in o && (console.log('The timeout option is deprecated, use idle_timeout instead'), o.idle_timeout = o.timeout) // eslint-disable-line
   query.sslrootcert === 'system' && (query.ssl = 'verify-full')
 
-  const ints = ['idle_timeout', 'connect_timeout', 'max_lifetime', 'max_pipeline', 'backoff', 'keep_alive']
+  const ints = ['idle_timeout', 'connect_timeout', 'queue_timeout', 'max_lifetime', 'max_pipeline', 'backoff', 'keep_alive']
   const defaults = {
     max             : globalThis.Cloudflare ? 3 : 10,
     ssl             : false,
     sslnegotiation  : null,
     idle_timeout    : null,
     connect_timeout : 30,
+    queue_timeout   : null, // crodify patch: see enqueue()
     max_lifetime    : max_lifetime,
     max_pipeline    : 100,
     backoff         : backoff,

@@ -62,6 +62,12 @@ interface BaseOptions<T extends Record<string, postgres.PostgresType>> {
    * @default process.env['PGCONNECT_TIMEOUT']
    */
   connect_timeout: number;
+  /**
+   * crodify patch: seconds a query may wait for a free connection before it
+   * fails with CONNECTION_QUEUE_TIMEOUT (null: as long as it takes)
+   * @default null
+   */
+  queue_timeout: number | null;
   /** Array of custom types; see more in the README */
   types: T;
   /**
