@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { config } from "./config.ts";
-import { DomainError } from "./errors.ts";
+import { deadlineExceeded, withDeadline } from "./deadline.ts";
 import { log } from "./log.ts";
 
 /** Set by the error handler on a read that failed only because its connection died. */
@@ -18,7 +18,8 @@ export const isIdempotentRead = (method: string) => IDEMPOTENT_READS.has(method.
 /**
  * 503 `unavailable` once REQUEST_DEADLINE_MS has passed, whatever the handler
  * still waits for (a connection from an exhausted pool, a hung provider): the
- * caller gets an answer it can act on, and the work left running is abandoned.
+ * caller gets an answer it can act on. The work left running is bounded by the
+ * same deadline where it touches the database (withTx, shared/db/transaction.ts).
  */
 export function requestDeadline(): MiddlewareHandler {
   return async function requestDeadline(_c, next) {
@@ -27,7 +28,7 @@ export function requestDeadline(): MiddlewareHandler {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(deadlineExceeded(ms)), ms);
     });
-    const handled = next();
+    const handled = withDeadline(ms, next);
     // If the deadline wins, a later failure of the abandoned work is no one's to report.
     handled.catch(() => {});
     try {
@@ -36,14 +37,6 @@ export function requestDeadline(): MiddlewareHandler {
       clearTimeout(timer);
     }
   };
-}
-
-function deadlineExceeded(ms: number): DomainError {
-  return new DomainError(
-    "unavailable",
-    "The service is temporarily unavailable, please retry",
-    { retry_after_seconds: Math.max(1, Math.ceil(ms / 1000 / 2)) },
-  );
 }
 
 type Fetch = (request: Request, ...rest: never[]) => Response | Promise<Response>;

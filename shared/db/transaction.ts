@@ -1,4 +1,5 @@
 /** Transactions with bounded lock and statement waits. */
+import { assertBeforeDeadline, remainingMs } from "../deadline.ts";
 import type { Sql, Tx } from "./pool.ts";
 
 export interface TxOptions {
@@ -11,15 +12,33 @@ export interface TxOptions {
 /**
  * Runs `fn` in a transaction with bounded lock and statement timeouts, so a
  * contended row makes one request fail fast instead of piling up connections.
+ * Inside a request (shared/deadline.ts) both are also capped at the time left
+ * before its deadline, and once it has passed no new statement starts: the
+ * transaction rolls back instead of running on after the caller got its 503.
  */
 export async function withTx<T>(
   sql: Sql,
   fn: (tx: Tx) => Promise<T>,
   { lockTimeoutMs = 3000, statementTimeoutMs = 10_000 }: TxOptions = {},
 ): Promise<T> {
+  assertBeforeDeadline();
   return await sql.begin(async (tx) => {
-    await tx`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true),
-                    set_config('statement_timeout', ${`${statementTimeoutMs}ms`}, true)`;
-    return await fn(tx);
+    const left = remainingMs();
+    // At least 1 ms: a timeout of 0 would mean none at all.
+    const cap = (ms: number) =>
+      left === undefined ? ms : Math.max(1, Math.min(ms, Math.ceil(left)));
+    await tx`select set_config('lock_timeout', ${`${cap(lockTimeoutMs)}ms`}, true),
+                    set_config('statement_timeout', ${`${cap(statementTimeoutMs)}ms`}, true)`;
+    return await fn(left === undefined ? tx : stopsAtDeadline(tx));
   }) as T;
+}
+
+/** `tx`, refusing to start a statement once the request's deadline has passed. */
+function stopsAtDeadline(tx: Tx): Tx {
+  return new Proxy(tx, {
+    apply(target, self, args) {
+      assertBeforeDeadline();
+      return Reflect.apply(target, self, args);
+    },
+  });
 }

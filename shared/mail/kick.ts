@@ -7,6 +7,7 @@
  */
 import { config } from "../config.ts";
 import { db } from "../db/mod.ts";
+import { withoutDeadline } from "../deadline.ts";
 import { errorFields, log } from "../log.ts";
 
 interface EdgeRuntimeLike {
@@ -32,7 +33,8 @@ export function kickDispatch(
   run: () => Promise<unknown> = defaultDispatch,
 ): Promise<void> | undefined {
   if (!(enabledOverride ?? config().APP_ENV !== "test")) return undefined;
-  const work = run().then(() => {}, (error) => {
+  // Not bound by the deadline of the request that queued the mail: it has answered already.
+  const work = withoutDeadline(run).then(() => {}, (error) => {
     log.warn("kicked email dispatch failed; the scheduler will retry", errorFields(error));
   });
   const runtime = (globalThis as { EdgeRuntime?: EdgeRuntimeLike }).EdgeRuntime;
