@@ -6,7 +6,7 @@
  * each scenario needs, starts the Upstash proxy over REDIS_URL and the gateway
  * (each in its own process), warms up, and runs the door, the flash sale, the
  * catalog and cold starts, each against a baseline measured in the same run,
- * and the flatness of a long sale (flat.ts: pgbench only, on databases of its
+ * and the flatness of a long sale (flat.ts: pgbench only, on a PostgreSQL cluster of its
  * own; the full run measures the schema before the held counter too).
  * The full run writes tests/bench/results/<out>.{md,json} (--out, default latest); `--smoke` runs
  * tiny sizes in seconds and checks only the invariants (CI runs it).
@@ -20,7 +20,8 @@ import { coldStarts } from "./cold_start.ts";
 import { createBenchDatabase, seedCatalog, seedDoor, seedFlash } from "./data.ts";
 import { type DoorRun, type PacedDoor, runDoor, runDoorPaced, warmDoor } from "./door.ts";
 import { type FlashRun, purchases, runFlash } from "./flash.ts";
-import { type FlatRun, runFlat } from "./flat.ts";
+import { type FlatRun, PRODUCTION_LIKE, runFlat } from "./flat.ts";
+import { startPgCluster } from "../support/pg_cluster.ts";
 import { cpuMs, freePort, machine, pgbenchPath, run, startDeno } from "./procs.ts";
 import { aroundEachLoad, profileCpuWith } from "./load.ts";
 import { connectProfiler } from "./profile.ts";
@@ -239,17 +240,23 @@ async function main(): Promise<number> {
     await server.stop();
     const flat: FlatRun[] = [];
     if (only.has("flat")) {
-      for (
-        const [schema, size] of [["after", profile.flat.after], [
-          "before",
-          profile.flat.before,
-        ]] as const
-      ) {
-        if (!size) continue;
-        say(
-          `flatness (${schema}): ${size.buyers} buyers for ${size.seats} seats, ${size.concurrency} at once`,
-        );
-        flat.push(await runFlat(serverUrl, { schema, ...size }));
+      say("flatness: a PostgreSQL cluster of its own, configured as Supabase runs it");
+      const cluster = await startPgCluster(PRODUCTION_LIKE);
+      try {
+        for (
+          const [schema, size] of [["after", profile.flat.after], [
+            "before",
+            profile.flat.before,
+          ]] as const
+        ) {
+          if (!size) continue;
+          say(
+            `flatness (${schema}): ${size.buyers} buyers for ${size.seats} seats, ${size.concurrency} at once`,
+          );
+          flat.push(await runFlat(cluster.url, { schema, ...size }));
+        }
+      } finally {
+        await cluster.destroy();
       }
     }
     const cold: Results["cold_start"] = { functions: [] };
