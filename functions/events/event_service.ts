@@ -67,11 +67,12 @@ export async function createEvent(
     // ON CONFLICT instead of a lookup: two concurrent creates with one slug cannot both pass.
     const [created] = await tx<EventRow[]>`
       insert into public.events as e (slug, title, description, venue, address, starts_at,
-        ends_at, time_zone, currency, status, cover_image_url, max_tickets_per_user, created_by)
+        ends_at, time_zone, currency, status, cover_image_url, max_tickets_per_user,
+        slow_payments, slow_payment_days, created_by)
       values (${slug}, ${input.title}, ${input.description}, ${input.venue}, ${input.address},
         ${input.starts_at}, ${input.ends_at}, ${input.time_zone}, ${input.currency},
         ${input.status}, ${input.cover_image_url ?? null}, ${input.max_tickets_per_user},
-        ${actorId})
+        ${input.slow_payments}, ${input.slow_payment_days}, ${actorId})
       on conflict (slug) do nothing
       returning ${eventColumns(tx)}`;
     if (!created) throw slugTaken(slug);

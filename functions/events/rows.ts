@@ -21,6 +21,8 @@ export interface EventRow {
   status: EventJson["status"];
   cover_image_url: string | null;
   max_tickets_per_user: number;
+  slow_payments: EventJson["slow_payments"];
+  slow_payment_days: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -28,7 +30,7 @@ export interface EventRow {
 export const eventColumns = (sql: Db) =>
   sql`e.id, e.slug, e.title, e.description, e.venue, e.address, e.starts_at, e.ends_at,
       e.time_zone, e.currency, e.status, e.cover_image_url, e.max_tickets_per_user,
-      e.created_at, e.updated_at`;
+      e.slow_payments, e.slow_payment_days, e.created_at, e.updated_at`;
 
 const iso = (d: Date) => d.toISOString();
 const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
@@ -48,6 +50,8 @@ export function toEvent(row: EventRow): EventJson {
     status: row.status,
     cover_image_url: row.cover_image_url,
     max_tickets_per_user: row.max_tickets_per_user,
+    slow_payments: row.slow_payments,
+    slow_payment_days: row.slow_payment_days,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };

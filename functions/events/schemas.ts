@@ -14,6 +14,19 @@ import {
 export const EVENT_STATUSES = ["draft", "published", "cancelled", "finished"] as const;
 export const EventStatus = z.enum(EVENT_STATUSES);
 
+// What checkout does with payments that settle later (cash vouchers, ATM, bank transfers);
+// the CHECKs of public.events hold the same values (README "Payments").
+export const SLOW_PAYMENT_POLICIES = ["excluded", "hold"] as const;
+const SlowPayments = z.enum(SLOW_PAYMENT_POLICIES).meta({
+  description: "excluded: cash vouchers (Rapipago, Pago Fácil), ATM and bank transfers are " +
+    "not offered at checkout; hold: they are, and the order keeps its tickets held while " +
+    "such a payment is pending, until the voucher's deadline",
+});
+const SlowPaymentDays = z.number().int().min(1).max(30).meta({
+  description: "With hold: days the buyer has to pay a voucher or transfer (never past the " +
+    "event's start; Mercado Pago recommends at least 3)",
+});
+
 const endsAfterStarts = (v: { starts_at?: string; ends_at?: string }) =>
   !v.starts_at || !v.ends_at || Date.parse(v.ends_at) > Date.parse(v.starts_at);
 const salesWindowOrdered = (v: { sales_start_at?: string | null; sales_end_at?: string | null }) =>
@@ -62,6 +75,8 @@ const eventFields = {
   currency: Currency,
   cover_image_url: z.url({ protocol: /^https?$/ }).max(2048).nullable(),
   max_tickets_per_user: z.number().int().min(1).max(100),
+  slow_payments: SlowPayments,
+  slow_payment_days: SlowPaymentDays,
 };
 
 export const CreateEventBody = z.object({
@@ -75,6 +90,8 @@ export const CreateEventBody = z.object({
   status: z.enum(["draft", "published"]).default("draft"),
   cover_image_url: eventFields.cover_image_url.optional(),
   max_tickets_per_user: eventFields.max_tickets_per_user.default(10),
+  slow_payments: eventFields.slow_payments.default("excluded"),
+  slow_payment_days: eventFields.slow_payment_days.default(3),
 }).strict().refine(endsAfterStarts, {
   path: ["ends_at"],
   message: "ends_at must be after starts_at",
@@ -148,6 +165,8 @@ export const Event = z.object({
   status: EventStatus,
   cover_image_url: z.string().nullable(),
   max_tickets_per_user: z.number().int(),
+  slow_payments: z.enum(SLOW_PAYMENT_POLICIES),
+  slow_payment_days: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
 }).meta({ id: "Event" });

@@ -3,7 +3,15 @@ import type { AuthUser } from "../../shared/auth.ts";
 import type { Db } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 
-export type OrderState = "pending" | "paid" | "expired" | "failed" | "cancelled" | "refunded";
+export type OrderState =
+  | "pending"
+  | "awaiting_payment"
+  | "paid"
+  | "expired"
+  | "failed"
+  | "cancelled"
+  | "refunded"
+  | "disputed";
 
 export interface OrderStatus {
   order_id: string;
@@ -13,6 +21,7 @@ export interface OrderStatus {
   currency: string;
   expires_at: string;
   checkout_url: string | null;
+  slow_payment_deadline: string | null;
   paid_at: string | null;
   created_at: string;
   failure_reason: string | null;
@@ -35,6 +44,7 @@ interface OrderRow {
   currency: string;
   expires_at: Date;
   checkout_url: string | null;
+  slow_payment_deadline: Date | null;
   paid_at: Date | null;
   created_at: Date;
   failure_reason: string | null;
@@ -44,7 +54,7 @@ interface OrderRow {
 export async function getOrderStatus(sql: Db, user: AuthUser, orderId: string) {
   const [order] = await sql<OrderRow[]>`
     select id, buyer_id, event_id, status, total, currency::text, expires_at, checkout_url,
-           paid_at, created_at, failure_reason
+           slow_payment_deadline, paid_at, created_at, failure_reason
       from public.orders where id = ${orderId}`;
   if (!order || (order.buyer_id !== user.id && !user.isAdmin)) {
     throw new DomainError("order_not_found", "No such order");
@@ -63,7 +73,9 @@ export async function getOrderStatus(sql: Db, user: AuthUser, orderId: string) {
     total: order.total,
     currency: order.currency,
     expires_at: order.expires_at.toISOString(),
+    // Awaiting payment, the buyer pays the voucher they already have: no checkout again.
     checkout_url: order.status === "pending" ? order.checkout_url : null,
+    slow_payment_deadline: order.slow_payment_deadline?.toISOString() ?? null,
     paid_at: order.paid_at?.toISOString() ?? null,
     created_at: order.created_at.toISOString(),
     failure_reason: order.failure_reason,

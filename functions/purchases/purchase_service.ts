@@ -110,6 +110,9 @@ async function attachPreference(
       orderId: order.order_id,
       currency: order.currency,
       expiresAt: new Date(order.expires_at),
+      slowPaymentDeadline: order.slow_payment_deadline
+        ? new Date(order.slow_payment_deadline)
+        : null,
       payerEmail,
       items: lines.map((l) => ({
         id: l.ticket_type_id,

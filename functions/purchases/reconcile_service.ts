@@ -58,7 +58,7 @@ export async function reconcilePayments(
 
 // Orders that may have a payment we never heard of.
 const mayHaveUnseenPayment = (sql: Sql) =>
-  sql`(o.status = 'pending'
+  sql`(o.status in ('pending', 'awaiting_payment')
        or (o.status in ('expired', 'failed')
            and o.expires_at > now() - make_interval(days => ${WINDOW_DAYS}))
        or (o.status = 'paid' and o.provider_payment_id is null))`;

@@ -42,6 +42,8 @@ export interface ReservedOrder {
   currency: string;
   expires_at: string;
   checkout_url: string | null;
+  /** Until when a cash voucher or transfer may be paid; null: not offered. */
+  slow_payment_deadline: string | null;
   replayed: boolean;
 }
 
@@ -79,14 +81,20 @@ export async function reserveTickets(
         p_unpaid_limit => ${input.unpaidLimit},
         p_unpaid_window_minutes => ${input.unpaidWindowMinutes}) as "order"`;
     const { items, ...order } = row.order;
-    // jsonb renders timestamps as "…+00:00" with microseconds; the API speaks ISO 8601 UTC.
-    return {
-      order: { ...order, expires_at: new Date(order.expires_at).toISOString() },
-      lines: items,
-    };
+    return { order: withIsoDates(order), lines: items };
   } catch (error) {
     throw orderError(error) ?? error;
   }
+}
+
+// jsonb renders timestamps as "…+00:00" with microseconds; the API speaks ISO 8601 UTC.
+function withIsoDates(order: ReservedOrder): ReservedOrder {
+  const deadline = order.slow_payment_deadline;
+  return {
+    ...order,
+    expires_at: new Date(order.expires_at).toISOString(),
+    slow_payment_deadline: deadline ? new Date(deadline).toISOString() : null,
+  };
 }
 
 /**

@@ -37,7 +37,10 @@ const purchase = createRoute({
     "`idempotency_conflict`, `rate_limited`, `payment_provider_unavailable`, `busy`. With the " +
     "event's waiting room on: `admission_required`, `admission_invalid`, `admission_expired`, " +
     "`admission_used`, `admission_wrong_user`, `admission_wrong_event` (403), `hold_exists` " +
-    "(409); without it: `hold_limit_exceeded` (429, too many unpaid orders for the event).",
+    "(409); without it: `hold_limit_exceeded` (429, too many unpaid orders for the event). " +
+    "Slow payment methods (cash vouchers, ATM, bank transfers) follow the event's " +
+    "`slow_payments`: excluded from the checkout, or offered until `slow_payment_deadline`, " +
+    "the order then `awaiting_payment` with its tickets held until the voucher's deadline.",
   security: bearerAuth,
   middleware: [requireUser] as const,
   request: { headers: IdempotencyHeaders, body: jsonBody(PurchaseBody) },
@@ -53,6 +56,9 @@ const status = createRoute({
   path: "/{order_id}/status",
   tags: ["purchases"],
   summary: "An order's status, items and (once paid) tickets",
+  description: "`awaiting_payment`: a cash voucher, ATM payment or transfer is pending; the " +
+    "tickets stay held until `expires_at`, and `checkout_url` is null (the buyer pays the " +
+    "voucher they have).",
   security: bearerAuth,
   middleware: [requireUser] as const,
   request: { params: OrderParams },

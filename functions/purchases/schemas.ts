@@ -46,6 +46,12 @@ export const PurchaseBody = z.object({
   });
 }).meta({ id: "PurchaseRequest" });
 
+const SlowPaymentDeadline = z.string().nullable().meta({
+  description: "Until when a cash voucher (Rapipago, Pago Fácil), ATM payment or bank " +
+    "transfer started at checkout may be paid; null: the checkout offers card and account " +
+    "money only (the event's slow_payments policy)",
+});
+
 export const IdempotencyHeaders = z.object({
   "idempotency-key": z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/).meta({
     description: "Same key + same body → the same order; same key + another body → 409",
@@ -60,6 +66,7 @@ export const PurchaseResponse = z.object({
   currency: z.string(),
   expires_at: z.string(),
   checkout_url: z.string().nullable(),
+  slow_payment_deadline: SlowPaymentDeadline,
 }).meta({ id: "Purchase" });
 
 export const OrderParams = z.object({ order_id: UuidParam });
@@ -67,11 +74,27 @@ export const OrderParams = z.object({ order_id: UuidParam });
 export const OrderStatusResponse = z.object({
   order_id: z.uuid(),
   event_id: z.uuid(),
-  status: z.enum(["pending", "paid", "expired", "failed", "cancelled", "refunded"]),
+  status: z.enum([
+    "pending",
+    "awaiting_payment",
+    "paid",
+    "expired",
+    "failed",
+    "cancelled",
+    "refunded",
+    "disputed",
+  ]).meta({
+    description: "awaiting_payment: a cash voucher, ATM payment or transfer is pending; the " +
+      "tickets stay held until expires_at (the voucher's deadline)",
+  }),
   total: z.number().int(),
   currency: z.string(),
-  expires_at: z.string(),
+  expires_at: z.string().meta({
+    description: "Until when the tickets are held (pending: the checkout's hold; " +
+      "awaiting_payment: the payment's deadline)",
+  }),
   checkout_url: z.string().nullable(),
+  slow_payment_deadline: SlowPaymentDeadline,
   paid_at: z.string().nullable(),
   created_at: z.string(),
   failure_reason: z.string().nullable(),
@@ -146,7 +169,12 @@ export const WebhookResponse = z.object({
   state: z.string(),
 });
 
-export const SimulateBody = z.object({ status: z.enum(["approved", "rejected", "refunded"]) });
+export const SimulateBody = z.object({
+  status: z.enum(["approved", "rejected", "pending", "refunded"]).meta({
+    description: "pending: a cash voucher not paid yet (awaiting_payment when the event's " +
+      "policy is hold); approve afterwards to pay it",
+  }),
+});
 
 export const SimulateResponse = z.object({
   order_id: z.uuid(),

@@ -10,7 +10,8 @@ export function simulatorPage(order: SimulatableOrder): string {
     `<button type="submit">${label}</button></form>`;
   const actions = order.status === "paid"
     ? button("refunded", "Refund the payment")
-    : button("approved", "Approve payment") + button("rejected", "Reject payment");
+    : button("approved", "Approve payment") + button("rejected", "Reject payment") +
+      button("pending", "Pay with a cash voucher (stays pending)");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Simulated checkout</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto}

@@ -31,7 +31,8 @@ const pay = createRoute({
   method: "post",
   path: "/simulate/{order_id}",
   tags: ["purchases (local)"],
-  summary: "Approve, reject or refund an order at the simulated provider",
+  summary: "Approve, reject, leave pending (a cash voucher) or refund an order at the " +
+    "simulated provider",
   description: "Creates a simulated payment and sends the signed notification Mercado Pago " +
     "would send to POST /purchases/webhook. A form post is redirected to the app's back URL.",
   request: {
@@ -80,7 +81,11 @@ export function registerSimulatorRoutes(app: App): void {
     if (!delivered.ok) throw new Error(`webhook answered ${delivered.status}`);
     const order = await findSimulatableOrder(await db(), orderId);
     if (isForm) {
-      const result = order.status === "paid" ? "success" : "failure";
+      const result = order.status === "paid"
+        ? "success"
+        : order.status === "awaiting_payment" || status === "pending"
+        ? "pending"
+        : "failure";
       return c.redirect(`${config().PUBLIC_APP_URL}/orders/${orderId}?result=${result}`, 303);
     }
     return c.json({

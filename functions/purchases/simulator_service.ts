@@ -12,7 +12,8 @@ import {
   signWebhook,
 } from "../../shared/payments/mod.ts";
 
-export type SimulatedOutcome = "approved" | "rejected" | "refunded";
+/** pending: a cash voucher printed and not paid yet (the event's slow-payment policy decides). */
+export type SimulatedOutcome = "approved" | "rejected" | "pending" | "refunded";
 
 export interface SimulatedNotification {
   payment_id: string;
@@ -65,9 +66,7 @@ export async function simulatePayment(
       live_mode: false,
       type: "payment",
       date_created: new Date().toISOString(),
-      action: outcome === "approved" || outcome === "rejected"
-        ? "payment.created"
-        : "payment.updated",
+      action: outcome !== "refunded" ? "payment.created" : "payment.updated",
       api_version: "v1",
       data: { id: paymentId },
     },

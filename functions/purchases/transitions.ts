@@ -21,6 +21,7 @@ import { requestRefund } from "./refund_service.ts";
 import { clearSoldOut } from "./sold_out.ts";
 
 export type Outcome =
+  | "awaiting_payment"
   | "paid"
   | "failed"
   | "refunded"
@@ -58,8 +59,9 @@ const unknownOrder: TransitionResult = {
 
 /**
  * Applies a payment's authoritative state (re-read from the provider) to its
- * order: approved → pay, rejected/cancelled → fail, refunded/charged back →
- * the provider's refund; any other state changes nothing.
+ * order: approved → pay, pending/in process → await (a slow payment keeps the
+ * hold, when the order's checkout offered them), rejected/cancelled → fail,
+ * refunded/charged back → the provider's refund; any other state changes nothing.
  */
 export async function applyPayment(
   tx: Db,
@@ -77,6 +79,16 @@ export async function applyPayment(
           { result: TransitionResult }[]
         >`select public.pay_order(${common}, p_amount => ${payment.amount},
                                    p_currency => ${payment.currency}) as result`,
+      );
+    case "pending":
+      // The SQL decides: only `pending`/`in_process` of the order's amount, on an order
+      // whose checkout offered slow payments and still holds its tickets, moves it.
+      return await call(
+        tx<
+          { result: TransitionResult }[]
+        >`select public.await_payment(${common}, p_amount => ${payment.amount},
+             p_currency => ${payment.currency},
+             p_date_of_expiration => ${payment.dateOfExpiration ?? null}) as result`,
       );
     case "rejected":
     case "cancelled":

@@ -20,6 +20,7 @@ import {
   type ProviderPayment,
   type ProviderRefund,
   providerUnavailable,
+  SLOW_PAYMENT_TYPES,
   toDecimal,
   toMinor,
 } from "./provider.ts";
@@ -169,8 +170,17 @@ async function createPreference(token: string, request: PreferenceRequest): Prom
         },
         // Mercado Pago only redirects automatically to https back URLs.
         ...(PUBLIC_APP_URL.startsWith("https://") ? { auto_return: "approved" } : {}),
+        // The checkout closes with the hold; a voucher made in it is payable until
+        // date_of_expiration, when the event's policy offers slow payments at all.
         expires: true,
         expiration_date_to: request.expiresAt.toISOString(),
+        ...(request.slowPaymentDeadline
+          ? { date_of_expiration: request.slowPaymentDeadline.toISOString() }
+          : {
+            payment_methods: {
+              excluded_payment_types: SLOW_PAYMENT_TYPES.map((id) => ({ id })),
+            },
+          }),
       },
     });
   if (!preference.id || !preference.init_point) {
@@ -193,9 +203,12 @@ interface SdkPayment {
   external_reference?: string;
   transaction_amount?: number;
   currency_id?: string;
+  payment_type_id?: string;
+  date_of_expiration?: string | null;
 }
 
 function toProviderPayment(payment: SdkPayment): ProviderPayment {
+  const deadline = payment.date_of_expiration ? Date.parse(payment.date_of_expiration) : NaN;
   return {
     id: String(payment.id ?? ""),
     status: normaliseStatus(payment.status),
@@ -203,5 +216,8 @@ function toProviderPayment(payment: SdkPayment): ProviderPayment {
     externalReference: payment.external_reference || undefined,
     amount: toMinor(payment.transaction_amount),
     currency: payment.currency_id ?? "",
+    paymentTypeId: payment.payment_type_id || undefined,
+    // An unparseable date is no deadline: the order's own bounds the hold then.
+    dateOfExpiration: Number.isNaN(deadline) ? undefined : new Date(deadline).toISOString(),
   };
 }

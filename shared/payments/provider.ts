@@ -18,8 +18,20 @@ export interface PreferenceRequest {
   currency: string;
   items: PreferenceItem[];
   payerEmail: string | undefined;
+  /** The hold's end: the checkout closes then. */
   expiresAt: Date;
+  /**
+   * The order's slow-payment deadline: a cash voucher, ATM payment or bank
+   * transfer must be paid by then. Null: the checkout does not offer them.
+   */
+  slowPaymentDeadline: Date | null;
 }
+
+/**
+ * Mercado Pago's payment types that settle hours or days after checkout: cash
+ * vouchers (Rapipago, Pago Fácil), ATM payments, bank transfers.
+ */
+export const SLOW_PAYMENT_TYPES = ["ticket", "atm", "bank_transfer"] as const;
 
 export interface Preference {
   id: string;
@@ -45,6 +57,10 @@ export interface ProviderPayment {
   /** Integer minor units. */
   amount: number;
   currency: string;
+  /** ticket (cash voucher), atm, bank_transfer, credit_card, account_money, … */
+  paymentTypeId?: string;
+  /** A pending voucher's or transfer's deadline (ISO 8601); absent for cards. */
+  dateOfExpiration?: string;
 }
 
 /** A chargeback: the buyer disputed payments with their card issuer. */

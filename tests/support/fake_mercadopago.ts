@@ -15,6 +15,11 @@ export interface FakePayment {
   transaction_amount: number;
   currency_id: string;
   date_created?: string;
+  /** ticket (Rapipago, Pago Fácil), atm, bank_transfer, credit_card, … */
+  payment_type_id?: string;
+  payment_method_id?: string;
+  /** A voucher's or transfer's deadline (the preference's date_of_expiration). */
+  date_of_expiration?: string | null;
 }
 
 export interface FakeRefund {
@@ -50,7 +55,7 @@ export interface FakeMercadoPago {
   requests: Array<{ method: string; path: string }>;
   /** Adds a payment the API will report; returns its id. */
   addPayment(payment: Omit<FakePayment, "id"> & { id?: number }): number;
-  setPaymentStatus(id: number, status: string): void;
+  setPaymentStatus(id: number, status: string, statusDetail?: string): void;
   payment(id: number): FakePayment | undefined;
   /** A chargeback on a payment, as the card issuer opens it: the payment turns charged_back. */
   addChargeback(paymentId: number): number;
@@ -198,10 +203,11 @@ export function startFakeMercadoPago(): FakeMercadoPago {
       payments.set(id, { date_created: new Date().toISOString(), ...payment, id });
       return id;
     },
-    setPaymentStatus(id, status) {
+    setPaymentStatus(id, status, statusDetail) {
       const payment = payments.get(id);
       if (!payment) throw new Error(`no fake payment ${id}`);
       payment.status = status;
+      if (statusDetail !== undefined) payment.status_detail = statusDetail;
     },
     payment: (id) => payments.get(id),
     addChargeback(paymentId) {
