@@ -5,8 +5,32 @@
  * /functions/v1/<name>/<rest> to that process as /<name>/<rest>, as
  * Supabase's edge router does.
  */
+import assert from "node:assert/strict";
 import { FUNCTIONS } from "../../functions/registry.ts";
 import { type ServiceProcess, spawnService } from "./processes.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+
+/** The Edge Runtime's Deno binary (EDGE_DENO), checked against .ci/edge_runtime.env. */
+export async function edgeDeno(): Promise<string> {
+  const configured = Deno.env.get("EDGE_DENO");
+  if (!configured) {
+    throw new Error("set EDGE_DENO to the Edge Runtime's Deno binary (.ci/run does)");
+  }
+  // npm's deno package links bin/deno to a node wrapper that does not pass SIGTERM on.
+  const real = await Deno.realPath(configured);
+  const deno = real.endsWith("/bin.cjs") ? real.replace(/bin\.cjs$/, "deno") : real;
+  const wanted = (await Deno.readTextFile(new URL(".ci/edge_runtime.env", ROOT)))
+    .match(/^EDGE_RUNTIME_DENO=(\S+)$/m)![1];
+  const output = await new Deno.Command(deno, { args: ["--version"] }).output();
+  const version = new TextDecoder().decode(output.stdout).split(/\s+/)[1];
+  assert.equal(
+    version,
+    wanted,
+    `EDGE_DENO is Deno ${version}, .ci/edge_runtime.env says ${wanted}`,
+  );
+  return deno;
+}
 
 export interface EdgeFunctions {
   origin: string;

@@ -8,31 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { FUNCTIONS } from "../../functions/registry.ts";
-import { startEdgeFunctions } from "./edge_functions.ts";
+import { edgeDeno, startEdgeFunctions } from "./edge_functions.ts";
 import { runJourney } from "./journey.ts";
 import { productionStack } from "./stack.ts";
-
-const ROOT = new URL("../../", import.meta.url);
-
-async function edgeDeno(): Promise<string> {
-  const configured = Deno.env.get("EDGE_DENO");
-  if (!configured) {
-    throw new Error("set EDGE_DENO to the Edge Runtime's Deno binary (.ci/run does)");
-  }
-  // npm's deno package links bin/deno to a node wrapper that does not pass SIGTERM on.
-  const real = await Deno.realPath(configured);
-  const deno = real.endsWith("/bin.cjs") ? real.replace(/bin\.cjs$/, "deno") : real;
-  const wanted = (await Deno.readTextFile(new URL(".ci/edge_runtime.env", ROOT)))
-    .match(/^EDGE_RUNTIME_DENO=(\S+)$/m)![1];
-  const output = await new Deno.Command(deno, { args: ["--version"] }).output();
-  const version = new TextDecoder().decode(output.stdout).split(/\s+/)[1];
-  assert.equal(
-    version,
-    wanted,
-    `EDGE_DENO is Deno ${version}, .ci/edge_runtime.env says ${wanted}`,
-  );
-  return deno;
-}
 
 Deno.test({
   name: "every function on the Edge Runtime's Deno: boots, then the buyer's journey end to end",
