@@ -9,14 +9,14 @@ import { createCache, createRateLimiter } from "../shared/cache/instance.ts";
 import { UPSTASH_BREAKER } from "../shared/cache/upstash.ts";
 import { captureLogs } from "../shared/log.ts";
 import { startUpstashProxy } from "./support/upstash_proxy.ts";
+import { REDIS_URL, redisTest } from "./support/services.ts";
 
-const REDIS_URL = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
 const TIMEOUT_MS = 500;
 const COOLDOWN_MS = 1_000;
 
 /** An Upstash proxy and cache options with a short timeout and the given breaker window. */
 async function proxyWithBreaker(breakerCooldownMs: number) {
-  const proxy = await startUpstashProxy({ redisUrl: REDIS_URL, token: crypto.randomUUID() });
+  const proxy = await startUpstashProxy({ redisUrl: REDIS_URL!, token: crypto.randomUUID() });
   const opts = {
     url: proxy.url,
     token: proxy.token,
@@ -27,7 +27,7 @@ async function proxyWithBreaker(breakerCooldownMs: number) {
   return { proxy, opts };
 }
 
-Deno.test("a hung Upstash costs a few timeouts per breaker window, not one per call", async () => {
+redisTest("a hung Upstash costs a few timeouts per breaker window, not one per call", async () => {
   const { proxy, opts } = await proxyWithBreaker(COOLDOWN_MS);
   try {
     const store = createCache(opts);
@@ -59,7 +59,7 @@ Deno.test("a hung Upstash costs a few timeouts per breaker window, not one per c
   }
 });
 
-Deno.test("rate limits fail open at once while the Upstash circuit is open", async () => {
+redisTest("rate limits fail open at once while the Upstash circuit is open", async () => {
   const { proxy, opts } = await proxyWithBreaker(60_000);
   try {
     const limiter = createRateLimiter(opts, "buyers", { limit: 1, windowSeconds: 60 });

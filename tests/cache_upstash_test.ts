@@ -13,8 +13,7 @@ import {
 import { startUpstashProxy, type UpstashProxy } from "./support/upstash_proxy.ts";
 import { RespConnection } from "./support/resp.ts";
 import { captureLogs } from "../shared/log.ts";
-
-const REDIS_URL = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
+import { REDIS_URL, redisTest } from "./support/services.ts";
 
 /**
  * Runs `fn` against a fresh proxy and a key prefix no other run shares. The timeout is
@@ -25,7 +24,7 @@ async function withProxy(
   fn: (proxy: UpstashProxy, opts: CacheOptions & { prefix: string }) => Promise<void>,
   timeoutMs = 3000,
 ): Promise<void> {
-  const proxy = await startUpstashProxy({ redisUrl: REDIS_URL, token: crypto.randomUUID() });
+  const proxy = await startUpstashProxy({ redisUrl: REDIS_URL!, token: crypto.randomUUID() });
   const prefix = `test:${crypto.randomUUID()}:`;
   try {
     await fn(proxy, { url: proxy.url, token: proxy.token, prefix, timeoutMs });
@@ -37,7 +36,7 @@ async function withProxy(
 
 /** Asks redis-server directly, to check what the SDK really stored. */
 async function redis(...command: string[]) {
-  const connection = await RespConnection.open(REDIS_URL);
+  const connection = await RespConnection.open(REDIS_URL!);
   try {
     const [reply] = await connection.send([command]);
     return reply instanceof Uint8Array ? new TextDecoder().decode(reply) : reply;
@@ -56,7 +55,7 @@ async function silently<T>(fn: () => Promise<T>): Promise<{ value: T; warnings: 
   return { value, warnings: records.filter((record) => record.level === "warn").length };
 }
 
-Deno.test("upstash cache: set/get/del with prefix, JSON text and TTL in Redis", async () => {
+redisTest("upstash cache: set/get/del with prefix, JSON text and TTL in Redis", async () => {
   await withProxy(async (_proxy, opts) => {
     const store = createCache(opts);
     const event = { id: "e1", name: "Rock en el parque", capacity: 500 };
@@ -77,7 +76,7 @@ Deno.test("upstash cache: set/get/del with prefix, JSON text and TTL in Redis", 
   });
 });
 
-Deno.test("upstash cache: incr counts atomically and sets the TTL only once", async () => {
+redisTest("upstash cache: incr counts atomically and sets the TTL only once", async () => {
   await withProxy(async (proxy, opts) => {
     const store = createCache(opts);
     assert.equal(await store.incr("hits", 100), 1);
@@ -95,7 +94,7 @@ Deno.test("upstash cache: incr counts atomically and sets the TTL only once", as
   });
 });
 
-Deno.test("upstash cache: concurrent commands travel as one pipeline", async () => {
+redisTest("upstash cache: concurrent commands travel as one pipeline", async () => {
   await withProxy(async (proxy, opts) => {
     const store = createCache(opts);
     await Promise.all(["a", "b", "c"].map((k, i) => store.set(k, i, 60)));
@@ -106,7 +105,7 @@ Deno.test("upstash cache: concurrent commands travel as one pipeline", async () 
   });
 });
 
-Deno.test("upstash cache: base64 response encoding round-trips non-ASCII text", async () => {
+redisTest("upstash cache: base64 response encoding round-trips non-ASCII text", async () => {
   await withProxy(async (proxy, opts) => {
     const store = createCache(opts);
     const text = "Entrada VIP — São Paulo ✓ 🎟️ \u0000 end";
@@ -135,7 +134,7 @@ Deno.test("upstash cache: base64 response encoding round-trips non-ASCII text", 
   });
 });
 
-Deno.test("upstash proxy: rejects a wrong token with 401, and the cache degrades", async () => {
+redisTest("upstash proxy: rejects a wrong token with 401, and the cache degrades", async () => {
   await withProxy(async (proxy, opts) => {
     const res = await fetch(proxy.url, {
       method: "POST",
@@ -155,7 +154,7 @@ Deno.test("upstash proxy: rejects a wrong token with 401, and the cache degrades
   });
 });
 
-Deno.test("upstash ratelimit: sliding window allows `limit`, then denies", async () => {
+redisTest("upstash ratelimit: sliding window allows `limit`, then denies", async () => {
   await withProxy(async (proxy, opts) => {
     // A long window so the test never straddles a window boundary.
     const limits = { limit: 3, windowSeconds: 3600 };
@@ -185,7 +184,7 @@ Deno.test("upstash ratelimit: sliding window allows `limit`, then denies", async
   });
 });
 
-Deno.test("upstash ratelimit: many concurrent checks admit exactly `limit`", async () => {
+redisTest("upstash ratelimit: many concurrent checks admit exactly `limit`", async () => {
   await withProxy(async (_proxy, opts) => {
     const limiter = createRateLimiter(opts, "scans", { limit: 5, windowSeconds: 3600 });
     const results = await Promise.all(Array.from({ length: 30 }, () => limiter.check("scanner")));
@@ -193,7 +192,7 @@ Deno.test("upstash ratelimit: many concurrent checks admit exactly `limit`", asy
   });
 });
 
-Deno.test("upstash down: cached() loads, rate limits fail open, ping is false fast", async () => {
+redisTest("upstash down: cached() loads, rate limits fail open, ping is false fast", async () => {
   await withProxy(async (proxy, opts) => {
     resetCacheForTests(opts);
     const limiter = createRateLimiter(opts, "webhook", { limit: 1, windowSeconds: 3600 });

@@ -4,8 +4,7 @@ import type { RateLimiter } from "../shared/cache/mod.ts";
 import { createRateLimiter } from "../shared/cache/instance.ts";
 import { withLocalReservations } from "../shared/cache/rate_reserve.ts";
 import { startUpstashProxy } from "./support/upstash_proxy.ts";
-
-const REDIS_URL = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
+import { REDIS_URL, redisTest } from "./support/services.ts";
 
 /** Two instances, each with its own reservations, over one shared limiter. */
 async function allowedAcrossInstances(instances: RateLimiter[], attempts: number) {
@@ -34,18 +33,21 @@ Deno.test("with tokens left, a reservation ends in single tokens instead of refu
   assert.equal(await allowedAcrossInstances([one], 40), 25);
 });
 
-Deno.test("reserved tokens: exactly the limit across instances, a fraction of the Redis calls", async () => {
-  const proxy = await startUpstashProxy({ redisUrl: REDIS_URL, token: crypto.randomUUID() });
-  try {
-    const opts = { limit: 100, windowSeconds: 3600, reserve: 10 };
-    const cacheOpts = { url: proxy.url, token: proxy.token, prefix: `t:${crypto.randomUUID()}:` };
-    const shared = createRateLimiter(cacheOpts, "door", opts);
-    const instances = [withLocalReservations(shared, opts), withLocalReservations(shared, opts)];
-    const before = proxy.requests.length;
-    assert.equal(await allowedAcrossInstances(instances, 160), 100);
-    const calls = proxy.requests.length - before;
-    assert.ok(calls < 40, `${calls} Upstash requests for 160 checks`);
-  } finally {
-    await proxy.close();
-  }
-});
+redisTest(
+  "reserved tokens: exactly the limit across instances, a fraction of the Redis calls",
+  async () => {
+    const proxy = await startUpstashProxy({ redisUrl: REDIS_URL!, token: crypto.randomUUID() });
+    try {
+      const opts = { limit: 100, windowSeconds: 3600, reserve: 10 };
+      const cacheOpts = { url: proxy.url, token: proxy.token, prefix: `t:${crypto.randomUUID()}:` };
+      const shared = createRateLimiter(cacheOpts, "door", opts);
+      const instances = [withLocalReservations(shared, opts), withLocalReservations(shared, opts)];
+      const before = proxy.requests.length;
+      assert.equal(await allowedAcrossInstances(instances, 160), 100);
+      const calls = proxy.requests.length - before;
+      assert.ok(calls < 40, `${calls} Upstash requests for 160 checks`);
+    } finally {
+      await proxy.close();
+    }
+  },
+);

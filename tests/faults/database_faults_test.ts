@@ -4,8 +4,11 @@
  */
 import { startFaultEnv } from "./fault_env.ts";
 import { runScenario } from "./scenario.ts";
+import { REAL_SERVICES } from "../support/services.ts";
 
 Deno.test({
+  // A PostgreSQL cluster of its own and a real Redis: skipped in the embedded mode (README).
+  ignore: !REAL_SERVICES,
   name: "database faults under load: restart -m fast, stop -m immediate",
   sanitizeOps: false,
   sanitizeResources: false,

@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { startPgCluster } from "../support/pg_cluster.ts";
 import { collectLines } from "../support/lines.ts";
+import { REAL_SERVICES } from "../support/services.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const RESTARTS = 5;
@@ -25,6 +26,8 @@ interface Progress {
 }
 
 Deno.test({
+  // A PostgreSQL cluster of its own: skipped in the embedded mode (README, "Tests").
+  ignore: !REAL_SERVICES,
   name: `a process running transactions survives ${RESTARTS} × pg_ctl restart -m fast`,
   sanitizeOps: false,
   sanitizeResources: false,

@@ -9,6 +9,7 @@ import { type FaultEnv, startFaultEnv } from "./fault_env.ts";
 import { call } from "./load.ts";
 import { runScenario } from "./scenario.ts";
 import type { FaultMode } from "../support/fault_proxy.ts";
+import { REAL_SERVICES } from "../support/services.ts";
 
 async function readinessDegraded(env: FaultEnv) {
   // The breaker needs a few failed calls before it opens; the probe waits for them.
@@ -31,6 +32,8 @@ const faults: Array<[string, FaultMode]> = [
 ];
 
 Deno.test({
+  // A PostgreSQL cluster of its own and a real Redis: skipped in the embedded mode (README).
+  ignore: !REAL_SERVICES,
   name: "Upstash faults under load: refuse, hang, slow",
   sanitizeOps: false,
   sanitizeResources: false,
