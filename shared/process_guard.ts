@@ -8,6 +8,12 @@
 import { errorFields, log } from "./log.ts";
 
 let installed = false;
+let caught = 0;
+
+/** How many errors the guard caught in this process (tests assert none reached it). */
+export function guardedErrors(): number {
+  return caught;
+}
 
 /** Installs the listeners once per process (entry points call it before serving). */
 export function guardProcess(): void {
@@ -15,10 +21,12 @@ export function guardProcess(): void {
   installed = true;
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
+    caught++;
     log.error("unhandled rejection (process kept alive)", describe(event.reason));
   });
   globalThis.addEventListener("error", (event) => {
     event.preventDefault();
+    caught++;
     log.error("uncaught error (process kept alive)", describe(event.error ?? event.message));
   });
 }

@@ -21,6 +21,8 @@ const RECOVERY_MS = 10_000;
 interface Progress {
   ok: number;
   inflight: number;
+  /** Errors that reached the process guard (an unhandled rejection, an uncaught error). */
+  guarded: number;
   errors: Record<string, number>;
   done: boolean;
 }
@@ -81,6 +83,13 @@ Deno.test({
       console.log("final counts", JSON.stringify(final));
       assert.equal(status.code, 0, `the workload died:\n${stderr.lines.slice(-15).join("\n")}`);
       assert.equal(final.inflight, 0);
+      assert.equal(
+        final.guarded,
+        0,
+        `errors escaped the driver to the process guard:\n${
+          stderr.lines.filter((l) => l.includes("process kept alive")).join("\n")
+        }`,
+      );
       assert.ok(!stderr.lines.some((l) => l.includes("reading 'write'")), stderr.lines.join("\n"));
     } finally {
       try {

@@ -592,14 +592,17 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
     if (initial) {
       if (target_session_attrs) {
         if (!backendParameters.in_hot_standby || !backendParameters.default_transaction_read_only)
-          return fetchState()
+          return fetchState().catch(sessionQueryFailed) // crodify patch: see below
         else if (tryNext(target_session_attrs, backendParameters))
           return terminate()
       }
 
       if (needsTypes) {
         initial.reserve && (initial = null)
-        return fetchArrayTypes()
+        // crodify patch: nothing awaited this promise, so when the session died
+        // during the type query (a server restarting just as the pool reconnected)
+        // its CONNECTION_CLOSED / ECONNRESET became an unhandled rejection.
+        return fetchArrayTypes().catch(sessionQueryFailed)
       }
 
       initial && !initial.reserve && execute(initial)
@@ -801,6 +804,13 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
   function BackendKeyData(x) {
     backend.pid = x.readUInt32BE(5)
     backend.secret = x.readUInt32BE(9)
+  }
+
+  // crodify patch: the driver's own session queries (types, state) fail only with
+  // their session; errored() has already given the same error to `initial`, the
+  // caller's query waiting on them, so there is nothing left to report here.
+  function sessionQueryFailed() {
+    // the error reached the caller through `initial`
   }
 
   async function fetchArrayTypes() {
