@@ -58,6 +58,7 @@ export const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   ticket_type_name_taken: 409,
   ticket_type_has_orders: 409,
   invalid_status_transition: 409,
+  cancellation_not_found: 404,
   // notifications
   email_not_found: 404,
   email_not_failed: 409,

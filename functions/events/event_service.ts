@@ -11,7 +11,7 @@ import { invalidateCatalog } from "./catalog_cache.ts";
 import { eventColumns, type EventJson, type EventRow, toEvent } from "./rows.ts";
 import type { CreateEventInput, UpdateEventInput } from "./schemas.ts";
 import { slugify } from "./validators.ts";
-import { kickDispatch, queueEventCancelledNotices } from "../../shared/mail/mod.ts";
+import { kickDispatch } from "../../shared/mail/mod.ts";
 
 type Status = EventJson["status"];
 
@@ -38,10 +38,20 @@ export async function assertEventExists(sql: Db, eventId: string): Promise<void>
   if (!row) throw eventNotFound();
 }
 
-/** The event row, locked until the transaction ends; 404 when unknown. */
-export async function lockEvent(tx: Db, eventId: string): Promise<EventRow> {
+/**
+ * The event row, locked until the transaction ends; 404 when unknown. FOR
+ * UPDATE (the default) also holds off new orders (their foreign key takes KEY
+ * SHARE); "no key update" lets a reservation already holding its ticket types
+ * finish, which a cancellation needs (it locks those types next: a deadlock otherwise).
+ */
+export async function lockEvent(
+  tx: Db,
+  eventId: string,
+  strength: "update" | "no key update" = "update",
+): Promise<EventRow> {
   const [row] = await tx<EventRow[]>`
-    select ${eventColumns(tx)} from public.events e where e.id = ${eventId} for update`;
+    select ${eventColumns(tx)} from public.events e where e.id = ${eventId}
+       for ${strength === "update" ? tx`update` : tx`no key update`}`;
   if (!row) throw eventNotFound();
   return row;
 }
@@ -90,8 +100,18 @@ export async function createEvent(
 }
 
 /**
+ * Names the person behind this transaction's changes for the SQL that runs on
+ * its own (the cancellation trigger records who cancelled).
+ */
+export async function setActor(tx: Db, actorId: string): Promise<void> {
+  await tx`select set_config('crodify.actor_id', ${actorId}, true)`;
+}
+
+/**
  * Partial update of an event, status changes included (cancelling is
- * `status: "cancelled"`). Dates are checked against the stored row, and the
+ * `status: "cancelled"`: the database's cancellation trigger revokes the
+ * tickets, mails the buyers and starts the refund job, see
+ * cancellation_service.ts). Dates are checked against the stored row, and the
  * status change is validated here, in one place.
  */
 export async function updateEvent(
@@ -102,12 +122,17 @@ export async function updateEvent(
 ): Promise<EventJson> {
   const after = await withTx(sql, async (tx) => {
     // Locked so the date check and the status transition see the row they change.
-    const before = await lockEvent(tx, eventId);
+    const before = await lockEvent(
+      tx,
+      eventId,
+      patch.status === "cancelled" ? "no key update" : "update",
+    );
     assertDatesOrdered(before, patch);
     await assertStatusChange(tx, before, patch.status);
     if (patch.currency && patch.currency !== before.currency && await eventHasOrders(tx, eventId)) {
       throw new DomainError("event_has_orders", "Orders exist in the current currency");
     }
+    await setActor(tx, actorId);
     const after = await applyPatch(tx, eventId, patch);
     const changes = diff(toEvent(before), toEvent(after));
     await audit(tx, {
@@ -117,9 +142,8 @@ export async function updateEvent(
       entityId: eventId,
       data: { changes },
     });
-    // In the same transaction (outbox), so the notice and the change commit together.
+    // The trigger queued the buyers' notices in this transaction (outbox): send them now.
     const cancelled = before.status !== "cancelled" && after.status === "cancelled";
-    if (cancelled) await queueEventCancelledNotices(tx, eventId);
     return { after, cancelled };
   }).then(({ after, cancelled }) => {
     if (cancelled) kickDispatch();
@@ -151,7 +175,8 @@ function assertDatesOrdered(before: EventRow, patch: UpdateEventInput): void {
   throw validationFailed([{ path: [field], message: "ends_at must be after starts_at" }]);
 }
 
-async function assertStatusChange(tx: Db, before: EventRow, next: Status | undefined) {
+/** Throws 409 `invalid_status_transition` (or `event_has_orders`) for a move that makes no sense. */
+export async function assertStatusChange(tx: Db, before: EventRow, next: Status | undefined) {
   if (!next || next === before.status) return;
   if (!NEXT_STATUSES[before.status].includes(next)) {
     throw new DomainError(

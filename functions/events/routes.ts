@@ -22,6 +22,7 @@ import {
   ListQuery,
   UpdateEventBody,
 } from "./schemas.ts";
+import { registerCancellationRoutes } from "./cancellation_routes.ts";
 import { registerStaffRoutes } from "./staff_routes.ts";
 import { registerTicketTypeRoutes } from "./ticket_type_routes.ts";
 
@@ -75,7 +76,8 @@ const updateEventRoute = createRoute({
   method: "put",
   path: "/{id}",
   tags,
-  summary: "Update an event, partially; cancel it with status=cancelled (admin, coordinator)",
+  summary: "Update an event, partially (admin, coordinator); status=cancelled is " +
+    "POST /events/{id}/cancel (admin)",
   security: bearerAuth,
   middleware: [requireUser],
   request: { params: EventIdParams, body: jsonBody(UpdateEventBody) },
@@ -129,7 +131,12 @@ function registerEventRoutes(app: App): void {
     const { id } = c.req.valid("param");
     const sql = await db();
     await assertEventRole(sql, c.var.user, id, ORGANIZER_ROLES);
-    return c.json(await updateEvent(sql, c.var.user.id, id, c.req.valid("json")), 200);
+    const patch = c.req.valid("json");
+    // Cancelling refunds every buyer: an admin's decision, as POST /events/{id}/cancel.
+    if (patch.status === "cancelled" && !c.var.user.isAdmin) {
+      throw forbidden("Only admins may cancel an event");
+    }
+    return c.json(await updateEvent(sql, c.var.user.id, id, patch), 200);
   });
   app.openapi(deleteEventRoute, async (c) => {
     await deleteEvent(await db(), c.var.user.id, c.req.valid("param").id);
@@ -142,5 +149,6 @@ export function createEventsApp(): App {
   registerEventRoutes(app);
   registerTicketTypeRoutes(app);
   registerStaffRoutes(app);
+  registerCancellationRoutes(app);
   return app;
 }

@@ -53,21 +53,28 @@ export async function requestRefund(
 
 // Money owed back is never given up: a refund the provider keeps refusing is retried
 // hourly (and logged as an error each time) until it is accepted.
-const refundQueue = (providerName: string): RetryQueue => ({
+const refundQueue = (providerName: string, reason?: string): RetryQueue => ({
   table: "public.refunds",
-  ready: (sql) => sql`status = 'pending' and provider = ${providerName}`,
+  ready: (sql) =>
+    sql`status = 'pending' and provider = ${providerName}
+        and ${reason === undefined ? sql`true` : sql`reason = ${reason}`}`,
   policy: { ...PROVIDER_RETRY, maxAttempts: Number.POSITIVE_INFINITY },
 });
 
-/** Retries refunds whose provider call failed; returns how many the provider accepted. */
+/**
+ * Retries refunds whose provider call failed (only those of `reason` when
+ * given: an event cancellation drains its own in batches of its size);
+ * returns how many the provider accepted.
+ */
 export async function retryPendingRefunds(
   sql: Sql,
   provider: PaymentProvider,
   limit = 20,
+  reason?: string,
 ): Promise<number> {
   return await drainDue<string>(
     sql,
-    refundQueue(provider.name),
+    refundQueue(provider.name, reason),
     limit,
     (id) => requestRefund(sql, provider, id),
   );

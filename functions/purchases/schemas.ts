@@ -188,4 +188,7 @@ export const SweepResponse = z.object({
   refunds_requested: z.number().int(),
   reconciled_orders: z.number().int(),
   reconciled_payments: z.number().int(),
+  cancelled_orders: z.number().int(),
+  cancellation_refunds: z.number().int(),
+  cancellations_finished: z.number().int(),
 });

@@ -28,6 +28,7 @@ export type Outcome =
   | "refund_requested"
   | "partially_refunded"
   | "disputed"
+  | "cancelled"
   | "unchanged";
 
 /** What every transition function returns. */

@@ -8,12 +8,7 @@ import type { Sql } from "../db/mod.ts";
 import type * as Dispatcher from "./dispatcher.ts";
 
 export { type EmailStatus, type EnqueueEmail, enqueueEmail, type Locale } from "./outbox.ts";
-export {
-  queueEventCancelledNotices,
-  queueOrderConfirmation,
-  queueRefundNotice,
-  type QueueResult,
-} from "./producers.ts";
+export { queueOrderConfirmation, queueRefundNotice, type QueueResult } from "./producers.ts";
 export { kickDispatch } from "./kick.ts";
 export type { DispatchOptions, DispatchReport } from "./dispatcher.ts";
 export { mailBreaker, mailTransport } from "./transport.ts";

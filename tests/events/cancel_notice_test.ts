@@ -7,7 +7,7 @@ import { makePaidOrder } from "../support/notification_builders.ts";
 const api = callers(createEventsApp());
 
 dbTest(
-  "cancelling an event queues one notice per ticket holder, in the same transaction",
+  "cancelling an event queues one notice per buyer, in the same transaction",
   async () => {
     const { sql } = await setupHarness();
     const order = await makePaidOrder(sql, { tickets: 2, startsInHours: 48 });

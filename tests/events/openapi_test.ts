@@ -8,6 +8,8 @@ Deno.test("every events route is in the OpenAPI 3.1 document, with its schemas",
   assert.deepEqual(paths, [
     "/events",
     "/events/{id}",
+    "/events/{id}/cancel",
+    "/events/{id}/cancellation",
     "/events/{id}/staff",
     "/events/{id}/staff/{user_id}",
     "/events/{id}/stats",
@@ -15,7 +17,18 @@ Deno.test("every events route is in the OpenAPI 3.1 document, with its schemas",
     "/events/{id}/ticket-types/{type_id}",
   ]);
   const schemas = Object.keys(doc.components?.schemas ?? {});
-  for (const name of ["Event", "EventDetail", "EventPage", "TicketType", "EventStats", "Error"]) {
+  for (
+    const name of [
+      "Event",
+      "EventDetail",
+      "EventPage",
+      "TicketType",
+      "EventStats",
+      "CancellationProgress",
+      "CancelResponse",
+      "Error",
+    ]
+  ) {
     assert.ok(schemas.includes(name), name);
   }
 });

@@ -8,13 +8,10 @@ import { issueTicketCode } from "../../shared/tickets/codes.ts";
 import { renderQr } from "../../shared/tickets/qr.ts";
 import { createTicketsApp } from "../../functions/tickets/routes.ts";
 import { callers } from "../support/callers.ts";
-import {
-  queueEventCancelledNotices,
-  queueOrderConfirmation,
-  queueRefundNotice,
-} from "../../shared/mail/mod.ts";
+import { queueOrderConfirmation, queueRefundNotice } from "../../shared/mail/mod.ts";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { makePaidOrder, resetOutbox, withFakeSendgrid } from "../support/notification_builders.ts";
+import { makeOrderWithTickets, makeUser } from "../support/builders.ts";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const dispatchOptions = () => ({
@@ -109,27 +106,25 @@ dbTest("mail queued in a transaction that rolls back is never sent", async () =>
   assert.equal(n, 0);
 });
 
-dbTest("refund notice and one cancellation notice per ticket holder, each once", async () => {
+dbTest("refund notice and one cancellation notice per buyer, each once", async () => {
   const { sql } = await setupHarness();
   await resetOutbox(sql);
   const a = await makePaidOrder(sql, { tickets: 2, buyerEmail: "alias@buyer.test" });
-  // A second holder of the same event.
-  const [b] = await sql<{ id: string; email: string }[]>`select id, email from auth.users
-     where id = (select buyer_id from public.orders where id = ${
-    (await makePaidOrder(sql, { tickets: 1 })).orderId
-  })`;
-  await sql`update public.tickets t set event_id = ${a.event.id},
-              ticket_type_id = (select ticket_type_id from public.tickets where order_id = ${a.orderId} limit 1)
-             where owner_id = ${b.id}`;
+  // A second buyer of the same event.
+  const b = await makeUser(sql);
+  const [type] = await sql<{ id: string; price: number }[]>`
+    select tt.id, tt.price from public.ticket_types tt
+      join public.tickets t on t.ticket_type_id = tt.id where t.order_id = ${a.orderId} limit 1`;
+  await makeOrderWithTickets(sql, { event: a.event, ticketType: type, buyer: b, quantity: 1 });
   await withTx(sql, (tx) => queueRefundNotice(tx, a.orderId));
-  const queued = await withTx(sql, async (tx) => {
-    // The caller revokes in the same transaction; those tickets still count.
-    await tx`update public.tickets set status = 'revoked', revoked_at = now()
-              where event_id = ${a.event.id} and owner_id = ${a.buyer.id}`;
-    return await queueEventCancelledNotices(tx, a.event.id);
-  });
+  // Cancelled as in Studio: the trigger queues the notices with the cancellation.
+  await sql`update public.events set status = 'cancelled' where id = ${a.event.id}`;
+  const [{ queued }] = await sql<{ queued: number }[]>`
+    select buyers_mailed as queued from public.event_cancellations where event_id = ${a.event.id}`;
   assert.equal(queued, 2);
-  assert.equal(await withTx(sql, (tx) => queueEventCancelledNotices(tx, a.event.id)), 0);
+  const [{ again }] = await sql<{ again: number }[]>`
+    select public.queue_event_cancelled_notices(${a.event.id}) as again`;
+  assert.equal(again, 0);
   await withFakeSendgrid(async (fake) => {
     await dispatchOutbox(sql, dispatchOptions());
     const byRecipient = fake.accepted().map((m) => [m.to, m.subject.split(":")[0]]).sort();
@@ -145,5 +140,6 @@ dbTest("refund notice and one cancellation notice per ticket holder, each once",
       m.to === "alias@buyer.test" && /cancelado/.test(m.subject)
     );
     assert.match(cancelled!.text, /Tus 2 entradas ya no son válidas/);
+    assert.match(cancelled!.text, /Te devolvemos .*3\.000.* al medio de pago/);
   });
 });

@@ -63,6 +63,11 @@ export interface FakeMercadoPago {
   fail(route: FakeRoute, status: number, times?: number): void;
   /** Every call to `route` waits `ms` first. */
   delay(route: FakeRoute, ms: number): void;
+  /**
+   * Runs after a new refund is made and before it is answered (a crash test
+   * kills its caller here: refunded at the provider, never heard of by us).
+   */
+  onRefund(hook: ((refund: FakeRefund) => void) | undefined): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -77,6 +82,7 @@ export function startFakeMercadoPago(): FakeMercadoPago {
   const refunds: FakeRefund[] = [];
   const chargebacks = new Map<number, FakeChargeback>();
   const requests: Array<{ method: string; path: string }> = [];
+  let refundHook: ((refund: FakeRefund) => void) | undefined;
 
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handle);
   const url = `http://127.0.0.1:${server.addr.port}`;
@@ -190,6 +196,7 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     const refund = { id: nextId++, payment_id: payment.id, idempotency_key: key, amount: value };
     refunds.push(refund);
     if (value === left) payment.status = "refunded";
+    refundHook?.(refund);
     return Response.json({ ...refund, status: "approved" }, { status: 201 });
   }
 
@@ -231,9 +238,13 @@ export function startFakeMercadoPago(): FakeMercadoPago {
     delay(route, ms) {
       delays.set(route, ms);
     },
+    onRefund(hook) {
+      refundHook = hook;
+    },
     reset() {
       failures.clear();
       delays.clear();
+      refundHook = undefined;
     },
     close: () => server.shutdown(),
   };

@@ -42,7 +42,10 @@ export const refundNotice: Template<z.infer<typeof RefundData>> = {
 const CancelledData = z.object({
   holder_name: z.string().nullish(),
   event: EventSummary,
-  ticket_count: z.number().int().min(1),
+  ticket_count: z.number().int().min(0),
+  /** What the cancellation refunds to this buyer (minor units), when known. */
+  refund_amount: z.number().int().min(0).nullish(),
+  currency: z.string().length(3).nullish(),
 });
 
 export const eventCancelled: Template<z.infer<typeof CancelledData>> = {
@@ -55,21 +58,25 @@ export const eventCancelled: Template<z.infer<typeof CancelledData>> = {
       name: data.holder_name ?? "",
       when,
       count: String(data.ticket_count),
+      amount: data.refund_amount && data.currency
+        ? formatMoney(data.refund_amount, data.currency, locale)
+        : "",
     };
+    const tickets = data.ticket_count > 0;
     return {
       subject: oneLine(s.cancelled.subject(vars)),
       html: layout(
         locale,
         s.cancelled.subject(escapeAll(vars)),
         p(s.greeting(escapeAll(vars))) + p(s.cancelled.intro(escapeAll(vars))) +
-          p(s.cancelled.tickets(escapeAll(vars))) + p(escapeHtml(s.cancelled.refund)) +
-          p(escapeHtml(s.closing)),
+          (tickets ? p(s.cancelled.tickets(escapeAll(vars))) : "") +
+          p(s.cancelled.refund(escapeAll(vars))) + p(escapeHtml(s.closing)),
       ),
       text: [
         s.greeting(vars),
         s.cancelled.intro(vars),
-        s.cancelled.tickets(vars),
-        s.cancelled.refund,
+        ...(tickets ? [s.cancelled.tickets(vars)] : []),
+        s.cancelled.refund(vars),
         s.closing,
       ].join("\n\n"),
     };

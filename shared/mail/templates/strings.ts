@@ -40,7 +40,12 @@ const es = {
       v.count === "1"
         ? "Tu entrada ya no es válida."
         : `Tus ${v.count} entradas ya no son válidas.`,
-    refund: "Te vamos a escribir cuando procesemos el reembolso.",
+    // With the amount: the refund is already on its way (the cancellation's job asks for it).
+    refund: (v: V) =>
+      v.amount
+        ? `Te devolvemos ${v.amount} al medio de pago con el que compraste, sin que tengas que ` +
+          "hacer nada. Según el medio, puede tardar algunos días en verse reflejado."
+        : "Te vamos a escribir cuando procesemos el reembolso.",
   },
   test: {
     subject: "Correo de prueba de Crodify",
@@ -83,7 +88,11 @@ const en: typeof es = {
       v.count === "1"
         ? "Your ticket is no longer valid."
         : `Your ${v.count} tickets are no longer valid.`,
-    refund: "We will write to you when your refund is processed.",
+    refund: (v: V) =>
+      v.amount
+        ? `We are refunding ${v.amount} to the payment method you used; there is nothing you ` +
+          "need to do. Depending on the method it may take a few days to show up."
+        : "We will write to you when your refund is processed.",
   },
   test: {
     subject: "Crodify test email",

@@ -67,6 +67,16 @@ Deno.test("notices render in both languages and escape user data", async () => {
       assert.ok(!/<[a-z]/i.test(mail.text.replace(/<Roll>|<i>x<\/i>/g, "")));
     }
     assert.match(cancelled.subject, locale === "es" ? /^Evento cancelado/ : /^Event cancelled/);
+    const refunding = await renderEmail({
+      recipient: "a@b.c",
+      template: "event_cancelled",
+      data: { event, ticket_count: 2, refund_amount: 300_000, currency: "ARS" },
+      locale,
+    }, deps);
+    assert.match(
+      refunding.text,
+      locale === "es" ? /Te devolvemos .*3\.000/ : /We are refunding .*3,000/,
+    );
   }
 });
 
