@@ -105,6 +105,13 @@ test("2,000 paid orders, a sweep killed mid-way: each refunded exactly once", as
     );
   }
   assert.equal(calls.get(crashedOn.payment_id), 2, "the lost refund was asked again, same key");
+  // Each refund at Mercado Pago carries its refund row's id as idempotency key.
+  const keys = await sql<{ id: string; payment_id: string }[]>`
+    select id, provider_payment_id as payment_id from public.refunds
+     where order_id = any (${sql.array(seeded.orderIds)}::uuid[])`;
+  const keyOf = new Map(fake.refunds.map((r) => [r.payment_id, r.idempotency_key]));
+  assert.equal(new Set(keys.map((k) => k.id)).size, ORDERS);
+  for (const { id, payment_id } of keys) assert.equal(keyOf.get(Number(payment_id)), id);
   const totalCalls = seeded.paymentIds.reduce((n, id) => n + (calls.get(id) ?? 0), 0);
 
   // The books: every order refunded once, every ticket revoked, places back.
