@@ -7,7 +7,7 @@
  * arguments and maps its outcome; it writes no status and no audit row.
  */
 import type { AuthUser } from "../../shared/auth.ts";
-import { type Db, type Sql, withTx } from "../../shared/db/mod.ts";
+import { type Db, type Fragment, type Sql, withTx } from "../../shared/db/mod.ts";
 import { kickDispatch } from "../../shared/mail/mod.ts";
 import type {
   PaymentProvider,
@@ -59,62 +59,71 @@ const unknownOrder: TransitionResult = {
 };
 
 /**
- * Applies a payment's authoritative state (re-read from the provider) to its
- * order: approved → pay, pending/in process → await (a slow payment keeps the
- * hold, when the order's checkout offered them), rejected/cancelled → fail,
- * refunded/charged back → the provider's refund; any other state changes nothing.
+ * The transition a payment's authoritative state (re-read from the provider)
+ * calls, as an SQL fragment `public.<fn>(…)`: approved → pay, pending/in
+ * process → await (a slow payment keeps the hold, when the order's checkout
+ * offered them), rejected/cancelled → fail, refunded → the provider's refund,
+ * charged back → dispute. Undefined when the payment names no order of ours or
+ * its state changes nothing.
  */
+export function paymentTransition(
+  sql: Db,
+  provider: string,
+  payment: ProviderPayment,
+): Fragment | undefined {
+  const orderId = payment.externalReference;
+  if (!orderId || !isUuid(orderId)) return undefined;
+  const common = sql`p_order_id => ${orderId}, p_provider => ${provider},
+    p_payment_id => ${payment.id}, p_provider_status => ${payment.rawStatus}`;
+  switch (payment.status) {
+    case "approved":
+      return sql`public.pay_order(${common}, p_amount => ${payment.amount},
+                                  p_currency => ${payment.currency})`;
+    case "pending":
+      // The SQL decides: only `pending`/`in_process` of the order's amount, on an order
+      // whose checkout offered slow payments and still holds its tickets, moves it.
+      return sql`public.await_payment(${common}, p_amount => ${payment.amount},
+                   p_currency => ${payment.currency},
+                   p_date_of_expiration => ${payment.dateOfExpiration ?? null})`;
+    case "rejected":
+    case "cancelled":
+      return sql`public.fail_order(${common}, p_payment_status => ${payment.status})`;
+    case "charged_back":
+      // The chargeback itself (with its id) comes on the chargebacks topic; the
+      // payment's status alone already disputes the order.
+      return disputeTransition(sql, provider, payment, undefined);
+    case "refunded":
+      return sql`public.apply_provider_refund(${common}, p_payment_status => ${payment.status},
+                   p_amount => ${payment.amount}, p_currency => ${payment.currency})`;
+    default:
+      return undefined;
+  }
+}
+
+/** Applies a payment's authoritative state to its order (see paymentTransition). */
 export async function applyPayment(
   tx: Db,
   provider: string,
   payment: ProviderPayment,
 ): Promise<TransitionResult> {
+  const transition = paymentTransition(tx, provider, payment);
+  if (transition) {
+    return await call(tx<{ result: TransitionResult }[]>`select ${transition} as result`);
+  }
+  return await unchangedOrUnknown(tx, provider, payment);
+}
+
+/** What a payment that moves nothing means: `unchanged` for an order of ours, else unknown. */
+export async function unchangedOrUnknown(
+  sql: Db,
+  provider: string,
+  payment: ProviderPayment,
+): Promise<TransitionResult> {
   const orderId = payment.externalReference;
   if (!orderId || !isUuid(orderId)) return unknownOrder;
-  const common = tx`p_order_id => ${orderId}, p_provider => ${provider},
-    p_payment_id => ${payment.id}, p_provider_status => ${payment.rawStatus}`;
-  switch (payment.status) {
-    case "approved":
-      return await call(
-        tx<
-          { result: TransitionResult }[]
-        >`select public.pay_order(${common}, p_amount => ${payment.amount},
-                                   p_currency => ${payment.currency}) as result`,
-      );
-    case "pending":
-      // The SQL decides: only `pending`/`in_process` of the order's amount, on an order
-      // whose checkout offered slow payments and still holds its tickets, moves it.
-      return await call(
-        tx<
-          { result: TransitionResult }[]
-        >`select public.await_payment(${common}, p_amount => ${payment.amount},
-             p_currency => ${payment.currency},
-             p_date_of_expiration => ${payment.dateOfExpiration ?? null}) as result`,
-      );
-    case "rejected":
-    case "cancelled":
-      return await call(
-        tx<
-          { result: TransitionResult }[]
-        >`select public.fail_order(${common}, p_payment_status => ${payment.status}) as result`,
-      );
-    case "charged_back":
-      // The chargeback itself (with its id) comes on the chargebacks topic; the
-      // payment's status alone already disputes the order.
-      return await disputePayment(tx, provider, payment, undefined);
-    case "refunded":
-      return await call(
-        tx<
-          { result: TransitionResult }[]
-        >`select public.apply_provider_refund(${common}, p_payment_status => ${payment.status},
-             p_amount => ${payment.amount}, p_currency => ${payment.currency}) as result`,
-      );
-    default: {
-      const [known] = await tx`select 1 from public.orders
-                                where id = ${orderId} and payment_provider = ${provider}`;
-      return known ? { ...unknownOrder, order_id: orderId, outcome: "unchanged" } : unknownOrder;
-    }
-  }
+  const [known] = await sql`select 1 from public.orders
+                             where id = ${orderId} and payment_provider = ${provider}`;
+  return known ? { ...unknownOrder, order_id: orderId, outcome: "unchanged" } : unknownOrder;
 }
 
 /**
@@ -128,14 +137,24 @@ export async function disputePayment(
   payment: ProviderPayment,
   chargeback: ProviderChargeback | undefined,
 ): Promise<TransitionResult> {
+  const transition = disputeTransition(tx, provider, payment, chargeback);
+  if (!transition) return unknownOrder;
+  return await call(tx<{ result: TransitionResult }[]>`select ${transition} as result`);
+}
+
+function disputeTransition(
+  sql: Db,
+  provider: string,
+  payment: ProviderPayment,
+  chargeback: ProviderChargeback | undefined,
+): Fragment | undefined {
   const orderId = payment.externalReference;
-  if (!orderId || !isUuid(orderId)) return unknownOrder;
-  return await call(tx<{ result: TransitionResult }[]>`
-    select public.dispute_order(p_order_id => ${orderId}, p_provider => ${provider},
-      p_payment_id => ${payment.id}, p_provider_status => ${payment.rawStatus},
-      p_chargeback_id => ${chargeback?.id ?? null},
-      p_amount => ${chargeback?.amount ?? payment.amount},
-      p_currency => ${chargeback?.currency || payment.currency}) as result`);
+  if (!orderId || !isUuid(orderId)) return undefined;
+  return sql`public.dispute_order(p_order_id => ${orderId}, p_provider => ${provider},
+    p_payment_id => ${payment.id}, p_provider_status => ${payment.rawStatus},
+    p_chargeback_id => ${chargeback?.id ?? null},
+    p_amount => ${chargeback?.amount ?? payment.amount},
+    p_currency => ${chargeback?.currency || payment.currency})`;
 }
 
 /**

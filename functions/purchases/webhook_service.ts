@@ -5,8 +5,8 @@
  * when anything fails. The notification body is never trusted for any state.
  * Topics other than `payment` and `chargebacks` are stored and ignored.
  */
-import { type Db, type Sql, withTx } from "../../shared/db/mod.ts";
-import { retryOnLockTimeout } from "../../shared/db/mod.ts";
+import { assertBeforeDeadline } from "../../shared/deadline.ts";
+import { type Db, deadlineCap, retryOnLockTimeout, type Sql, withTx } from "../../shared/db/mod.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import {
   failureText,
@@ -20,7 +20,14 @@ import {
   type RetryQueue,
   scheduleRetry,
 } from "../../shared/retry_queue.ts";
-import { afterCommit, applyPayment, disputePayment, type TransitionResult } from "./transitions.ts";
+import {
+  afterCommit,
+  applyPayment,
+  call,
+  disputePayment,
+  paymentTransition,
+  type TransitionResult,
+} from "./transitions.ts";
 
 // The topics acted on; any other (merchant_order, …) is stored and ignored.
 const ACTIONABLE_TOPICS = ["payment", "chargebacks"];
@@ -130,8 +137,15 @@ async function readAndApply(
     : [claimed.resource_id];
   const payments: ProviderPayment[] = [];
   for (const paymentId of paymentIds) payments.push(await provider.getPayment(paymentId));
+  const transition = !chargeback && payments.length === 1 &&
+    paymentTransition(sql, provider.name, payments[0]);
   // A lock lost to a concurrent notification is retried here, in-request (short waits,
   // jittered); only what still fails is left to the sweep.
+  if (transition) {
+    return [
+      await retryOnLockTimeout(() => applyInOneStatement(sql, provider.name, id, payments[0])),
+    ];
+  }
   return await retryOnLockTimeout(() =>
     withTx(sql, async (tx) => {
       const results: TransitionResult[] = [];
@@ -152,6 +166,42 @@ async function readAndApply(
       return results;
     }, { lockTimeoutMs: PAYMENT_LOCK_TIMEOUT_MS })
   );
+}
+
+/**
+ * The common case — one payment that moves its order — as one statement, its
+ * own transaction: the transition and the inbox row's outcome. The order's and
+ * the ticket type's row locks are then held only while PostgreSQL works, never
+ * across a round trip to this process; with three round trips under the lock
+ * (the transition, the inbox update, COMMIT) a loaded event loop made every
+ * notification of the same ticket type wait for the slowest.
+ */
+async function applyInOneStatement(
+  sql: Sql,
+  provider: string,
+  id: number,
+  payment: ProviderPayment,
+): Promise<TransitionResult> {
+  assertBeforeDeadline();
+  const transition = paymentTransition(sql, provider, payment)!;
+  // `from settings` makes the transition run after lock_timeout is set (for this
+  // statement's transaction only). The statement itself is bounded by the
+  // connection's statement_timeout (DB_STATEMENT_TIMEOUT_MS).
+  return await call(sql<{ result: TransitionResult }[]>`
+    with settings as (
+      select set_config('lock_timeout', ${`${deadlineCap(PAYMENT_LOCK_TIMEOUT_MS)}ms`}, true)
+    ), applied as (
+      select ${transition} as result from settings
+    )
+    update public.payment_notifications n
+       set state = case when applied.result ->> 'outcome' = 'unknown_order'
+                        then 'ignored' else 'processed' end,
+           processed_at = now(), locked_until = null, last_error = null,
+           order_id = (applied.result ->> 'order_id')::uuid,
+           payment_status = ${payment.rawStatus}
+      from applied
+     where n.id = ${id}
+    returning applied.result`);
 }
 
 async function markFailed(sql: Sql, id: number, attempts: number, error: unknown) {

@@ -8,8 +8,8 @@
  *   (tests/deploy/module_graph_test.ts);
  * - pool.ts's setters (setDbForTests, setLocalDatabase): test and dev wiring.
  */
-export { closeDb, type Db, db, type Sql, type Tx } from "./pool.ts";
-export { type TxOptions, withTx } from "./transaction.ts";
+export { closeDb, type Db, db, type Fragment, type Sql, type Tx } from "./pool.ts";
+export { deadlineCap, type TxOptions, withTx } from "./transaction.ts";
 export {
   databaseUnavailable,
   DB_RETRY_AFTER_SECONDS,

@@ -9,6 +9,8 @@ import { config, ConfigError } from "../config.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
+/** A piece of SQL built with `sql\`…\`` to embed in another statement. */
+export type Fragment = postgres.Fragment;
 /** A handle that can run queries: the pool or an open transaction. */
 export type Db = Sql | Tx;
 

@@ -23,14 +23,18 @@ export async function withTx<T>(
 ): Promise<T> {
   assertBeforeDeadline();
   return await sql.begin(async (tx) => {
-    const left = remainingMs();
-    // At least 1 ms: a timeout of 0 would mean none at all.
-    const cap = (ms: number) =>
-      left === undefined ? ms : Math.max(1, Math.min(ms, Math.ceil(left)));
-    await tx`select set_config('lock_timeout', ${`${cap(lockTimeoutMs)}ms`}, true),
-                    set_config('statement_timeout', ${`${cap(statementTimeoutMs)}ms`}, true)`;
-    return await fn(left === undefined ? tx : stopsAtDeadline(tx));
+    await tx`select set_config('lock_timeout', ${`${deadlineCap(lockTimeoutMs)}ms`}, true),
+                    set_config('statement_timeout', ${`${
+      deadlineCap(statementTimeoutMs)
+    }ms`}, true)`;
+    return await fn(remainingMs() === undefined ? tx : stopsAtDeadline(tx));
   }) as T;
+}
+
+/** `ms`, or less when the current request's deadline is nearer (at least 1: 0 means no timeout). */
+export function deadlineCap(ms: number): number {
+  const left = remainingMs();
+  return left === undefined ? ms : Math.max(1, Math.min(ms, Math.ceil(left)));
 }
 
 /** `tx`, refusing to start a statement once the request's deadline has passed. */
