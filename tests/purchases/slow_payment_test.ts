@@ -151,6 +151,11 @@ dbTest(
     assert.deepEqual(state, RELEASED);
     const [order] = await sql`select failure_reason from public.orders where id = ${orderId}`;
     assert.equal(order.failure_reason, "payment_cancelled");
+    // The buyer is told the tickets went back on sale, and until when it could be paid.
+    assert.deepEqual(await mailsOf(sql, orderId), ["awaiting_payment_ended"]);
+    const [mail] = await sql`select data ->> 'deadline' as deadline from public.email_outbox
+                            where dedupe_key = ${`awaiting_payment_ended:${orderId}`}`;
+    assert.equal(mail.deadline, voucher.dateOfExpiration);
     // The seats are for sale again.
     await checkout(env, event.id, ticketType.id, 2);
   },
@@ -172,6 +177,7 @@ dbTest("hold: a card rejected beside an awaited voucher changes nothing", async 
   });
   await notifier(app)(card);
   assert.equal((await orderState(sql, orderId, ticketType.id)).status, "awaiting_payment");
+  assert.deepEqual(await mailsOf(sql, orderId), []);
   await voucher.settle("approved");
   assert.equal((await orderState(sql, orderId, ticketType.id)).status, "paid");
 });
@@ -264,7 +270,7 @@ dbTest(
     assert.equal((await orderState(sql, orderId, ticketType.id)).held, 0);
     await voucher.settle("approved");
     assert.deepEqual(await orderState(sql, orderId, ticketType.id), PAID_TWO);
-    assert.deepEqual(await mailsOf(sql, orderId), ["order_confirmation"]);
+    assert.deepEqual(await mailsOf(sql, orderId), ["awaiting_payment_ended", "order_confirmation"]);
   },
 );
 
@@ -306,7 +312,7 @@ dbTest(
       amount: 300_000,
     });
     assert.equal(fake.refunds.filter((r) => r.payment_id === voucher.paymentId).length, 1);
-    assert.deepEqual(await mailsOf(sql, orderId), ["refund_notice"]);
+    assert.deepEqual(await mailsOf(sql, orderId), ["awaiting_payment_ended", "refund_notice"]);
   },
 );
 

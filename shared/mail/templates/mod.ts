@@ -2,6 +2,7 @@
 import type { Locale } from "../outbox.ts";
 import type { MailMessage } from "../types.ts";
 import { chargebackAlert } from "./alerts.ts";
+import { awaitingPaymentEnded } from "./awaiting_payment_ended.ts";
 import { orderConfirmation } from "./order_confirmation.ts";
 import { eventCancelled, refundNotice, testEmail } from "./notices.ts";
 import type { RenderDeps, Template } from "./types.ts";
@@ -15,6 +16,7 @@ export const TEMPLATES = {
   event_cancelled: eventCancelled,
   test_email: testEmail,
   chargeback_alert: chargebackAlert,
+  awaiting_payment_ended: awaitingPaymentEnded,
 } as const;
 
 export type TemplateName = keyof typeof TEMPLATES;

@@ -47,6 +47,14 @@ const es = {
           "hacer nada. Según el medio, puede tardar algunos días en verse reflejado."
         : "Te vamos a escribir cuando procesemos el reembolso.",
   },
+  lapsed: {
+    subject: (v: V) => `Liberamos las entradas de tu orden para ${v.title}`,
+    intro: (v: V) =>
+      `No recibimos a tiempo el pago de tu orden para ${v.title} (se podía pagar hasta el ` +
+      `${v.deadline}), así que las entradas que te guardábamos volvieron a la venta.`,
+    note: "Si igual lo pagaste, te escribimos apenas nos llegue: te enviamos las entradas si " +
+      "quedan lugares, o te devolvemos el dinero.",
+  },
   test: {
     subject: "Correo de prueba de Crodify",
     body: (v: V) =>
@@ -93,6 +101,14 @@ const en: typeof es = {
         ? `We are refunding ${v.amount} to the payment method you used; there is nothing you ` +
           "need to do. Depending on the method it may take a few days to show up."
         : "We will write to you when your refund is processed.",
+  },
+  lapsed: {
+    subject: (v: V) => `We released the tickets of your order for ${v.title}`,
+    intro: (v: V) =>
+      `We did not receive the payment for your order for ${v.title} in time (it could be paid ` +
+      `until ${v.deadline}), so the tickets we were holding for you are back on sale.`,
+    note: "If you paid it anyway, we will write to you as soon as it reaches us: we send your " +
+      "tickets if places remain, or refund your money.",
   },
   test: {
     subject: "Crodify test email",
