@@ -32,7 +32,7 @@ async function pay(env: Env, orderId: string, total: number): Promise<number> {
   return paymentId;
 }
 
-async function raceOnce(env: Env) {
+async function raceOnce(env: Env, cancelAfter: number) {
   const { sql } = env;
   const { event, ticketType } = await eventOnSale(sql, { capacity: 500, price: PRICE });
   const buyers = await makeBuyers(sql, PAYING);
@@ -58,11 +58,19 @@ async function raceOnce(env: Env) {
     pending.slice((i * PAYING) / 3, ((i + 1) * PAYING) / 3)
   );
   // A third paid before the cancellation; a third paid, and half the purchases made, while
-  // it commits (any order of commits); the rest after it.
+  // it commits (it starts once `cancelAfter` of these payments are applied: 0, it mostly wins
+  // the event's lock; half, the payments on their way mostly do); the rest after it.
   await payAll(before);
+  const paidBefore = payments.length;
+  let go: () => void;
+  const started = new Promise<void>((resolve) => go = resolve);
+  if (cancelAfter === 0) go!();
   const [cancelled, , racedPurchases] = await Promise.all([
-    admin.post(`/events/${event.id}/cancel`, {}),
-    payAll(during),
+    started.then(() => admin.post(`/events/${event.id}/cancel`, {})),
+    Promise.all(during.map(async (o) => {
+      payments.push(await pay(env, o.order_id, o.total));
+      if (payments.length === paidBefore + cancelAfter) go();
+    })),
     buyAll(shoppers.slice(0, BUYING / 2)),
   ]);
   assert.equal(cancelled.status, 202, JSON.stringify(cancelled.body));
@@ -89,7 +97,10 @@ dbTest(
     const env = await purchaseEnv();
     const { sql, fake } = env;
     for (let round = 1; round <= 2; round++) {
-      const { event, ticketType, payments, bought } = await raceOnce(env);
+      const { event, ticketType, payments, bought } = await raceOnce(
+        env,
+        round === 1 ? 0 : PAYING / 6,
+      );
       const [books] = await sql<
         {
           paid: number;
