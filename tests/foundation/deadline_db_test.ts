@@ -3,6 +3,7 @@
  * transaction a request started is bounded by the time the request had left
  * (its statement is cancelled by statement_timeout), and once the deadline
  * has passed it starts no new statement and rolls back.
+ * Needs a PostgreSQL server: skipped on the embedded PGlite (dbTest serverOnly).
  */
 import assert from "node:assert/strict";
 import { resetConfigForTests } from "../../shared/config.ts";
@@ -60,4 +61,4 @@ dbTest("a transaction cut off by the request deadline stops and rolls back", asy
     resetConfigForTests(env);
     await sql`drop table deadline_probe`;
   }
-});
+}, { serverOnly: true });

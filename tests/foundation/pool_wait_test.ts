@@ -2,6 +2,7 @@
  * A request waiting for a connection of an exhausted pool waits DB_POOL_WAIT_MS,
  * not until the request deadline: then it is 503 `unavailable` with
  * Retry-After, and the pool serves again as soon as a connection frees.
+ * Needs a PostgreSQL server: skipped on the embedded PGlite (dbTest serverOnly).
  */
 import assert from "node:assert/strict";
 import { createSql } from "../../shared/db/connect.ts";
@@ -45,4 +46,4 @@ dbTest("a query that finds the pool exhausted waits DB_POOL_WAIT_MS, then 503", 
   } finally {
     await sql.end({ timeout: 1 });
   }
-});
+}, { serverOnly: true });

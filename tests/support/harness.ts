@@ -81,10 +81,19 @@ async function startPglite(): Promise<string> {
  * Deno.test with the sanitizers off (the shared pool and proxy outlive single
  * tests). After every test the books are checked: each ticket type's `held`
  * counter equals its counted holds (public.ticket_type_hold_drift()).
+ * `serverOnly`: the test needs a PostgreSQL server (DATABASE_URL) and is
+ * skipped on the embedded PGlite, which runs inside this process on one
+ * connection: a statement there blocks the event loop, cannot be cancelled
+ * by statement_timeout, and a second pool cannot connect.
  */
-export function dbTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+export function dbTest(
+  name: string,
+  fn: (t: Deno.TestContext) => Promise<void>,
+  { serverOnly = false }: { serverOnly?: boolean } = {},
+): void {
   Deno.test({
     name,
+    ignore: serverOnly && !Deno.env.get("DATABASE_URL"),
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async (t) => {
