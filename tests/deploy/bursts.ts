@@ -104,7 +104,9 @@ export async function payEveryOrderTwice(stack: ProductionStack, at: Origins, sa
         headers: n.headers,
         body: JSON.stringify(n.body),
       });
-      return `${response.status} ${(await response.json()).state}`;
+      const body = await response.json();
+      // An error names its code in the tally (a 503 `busy` and a 503 `unavailable` differ).
+      return `${response.status} ${body.state ?? body.error?.code}`;
     });
   }));
   console.log("webhook deliveries:", JSON.stringify(tally(deliveries)));

@@ -58,6 +58,10 @@ export async function productionStack(): Promise<ProductionStack> {
     LOG_LEVEL: "info",
     DATABASE_URL: database.url,
     DB_POOL_MAX: "5",
+    // The bursts assert exact outcomes (capacity × 201, the rest 409) on small pools, so on a
+    // loaded machine a request waits for a connection as long as the request deadline allows
+    // rather than the 3 s default (tests/foundation/pool_wait_test.ts tests that bound).
+    DB_POOL_WAIT_MS: "10000",
     SUPABASE_URL: "https://crodify-deploy-test.example",
     JWT_SECRET: jwtSecret,
     UPSTASH_REDIS_REST_URL: redis.url,
