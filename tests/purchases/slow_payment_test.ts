@@ -356,3 +356,32 @@ dbTest("the database refuses moves out of awaiting_payment outside order_transit
     assert.equal(await move(status), "allowed", `awaiting_payment → ${status}`);
   }
 });
+
+dbTest(
+  "waiting room: a voucher awaiting payment is the buyer's live hold (hold_exists)",
+  async () => {
+    const env = await purchaseEnv();
+    const { sql, app, fake } = env;
+    const { event, ticketType } = await slowEvent(sql);
+    const { buyer, orderId } = await checkoutAs(env, event.id, ticketType.id, 1);
+    await payWithSlowMethod(fake, { orderId, notify: notifier(app) });
+    // The event now sells through its waiting room; the buyer was admitted again.
+    await sql`insert into public.queue_settings (event_id, enabled, prequeue_opens_at, starts_at, seed)
+            values (${event.id}, true, now() - interval '1 hour', now() - interval '1 hour',
+                    ${"ab".repeat(32)})`;
+    const refusal = async () => {
+      try {
+        await sql`select public.reserve_tickets_guarded(p_buyer_id => ${buyer.user!.id},
+        p_event_id => ${event.id},
+        p_items => ${sql.json([{ ticket_type_id: ticketType.id, quantity: 1 }])},
+        p_idempotency_key => ${crypto.randomUUID()}, p_request_hash => 'again',
+        p_hold_minutes => 15, p_unpaid_limit => 5, p_unpaid_window_minutes => 60,
+        p_admission => ${sql.json({ token_id: crypto.randomUUID() })})`;
+        return "reserved";
+      } catch (error) {
+        return (error as { message?: string }).message;
+      }
+    };
+    assert.equal(await refusal(), "hold_exists");
+  },
+);
