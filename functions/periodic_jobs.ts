@@ -19,6 +19,8 @@ export const PERIODIC_JOBS: PeriodicJob[] = [
   { name: "purchases-sweep", path: "/purchases/sweep", everyMs: 30_000 },
   // Send queued mail within seconds (the pg_cron + pg_net job does this on Supabase).
   { name: "mail-dispatch", path: "/notifications/dispatch", everyMs: 5_000 },
+  // Admit buyers in every waiting room on sale even when nobody polls (polls admit too).
+  { name: "queue-admit", path: "/queue/tick", everyMs: 2_000 },
 ];
 
 /** Starts the jobs; returns a function that stops them. */

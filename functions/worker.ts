@@ -1,6 +1,6 @@
 /**
  * `deno task worker`: the self-hosted scheduler. Runs the periodic jobs
- * (functions/periodic_jobs.ts: the purchases sweep, the mail dispatch) as
+ * (functions/periodic_jobs.ts: the purchases sweep, the mail dispatch, the waiting rooms' admission step) as
  * HTTP calls to the server at FUNCTIONS_BASE_URL with SCHEDULER_SECRET, as
  * pg_cron + pg_net do on Supabase. Any number of servers may run; run one
  * worker (two would only do the work twice: every job is idempotent).

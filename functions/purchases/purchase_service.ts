@@ -10,7 +10,7 @@ import { isConnectionLoss } from "../../shared/db/mod.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { log } from "../../shared/log.ts";
 import { type PaymentProvider, providerUnavailable } from "../../shared/payments/mod.ts";
-import { spendAdmission } from "../../shared/queue/admission.ts";
+import { spendAdmission, type SpentAdmission } from "../../shared/queue/admission.ts";
 import {
   type Attendee,
   orderForKey,
@@ -50,9 +50,7 @@ export async function createPurchase(
   if (soldOut && !(await orderForKey(sql, request.buyerId, request.idempotencyKey, hash))) {
     throw soldOut;
   }
-  const admission = request.admissionToken
-    ? await spendAdmission(request.admissionToken, request.buyerId, request.eventId)
-    : undefined;
+  const { admission, refused } = await admissionFor(sql, request, hash);
   let reserved: { order: ReservedOrder; lines: OrderLine[] };
   try {
     const settings = config();
@@ -66,7 +64,10 @@ export async function createPurchase(
     });
   } catch (error) {
     await rememberSoldOut(error);
-    throw error;
+    // The order the key made is gone since (a failed checkout deletes it): the token's refusal stands.
+    throw refused && error instanceof DomainError && error.code === "admission_required"
+      ? refused
+      : error;
   } finally {
     await admission?.settle();
   }
@@ -74,6 +75,35 @@ export async function createPurchase(
   if (order.status !== "pending" || order.checkout_url) return order;
   const checkoutUrl = await attachPreference(sql, provider, order, lines, request.buyerEmail);
   return { ...order, checkout_url: checkoutUrl };
+}
+
+/**
+ * The admission token, spent; or, when it is refused (expired, say) but the
+ * Idempotency-Key already made an order with this body, nothing: the
+ * reservation then replays that order, which the token was spent on. A retry
+ * of a purchase that went through never turns into a 403.
+ */
+async function admissionFor(
+  sql: Sql,
+  request: PurchaseRequest,
+  hash: string,
+): Promise<{ admission?: SpentAdmission; refused?: DomainError }> {
+  if (!request.admissionToken) return {};
+  const seats = request.items.reduce((sum, item) => sum + item.quantity, 0);
+  try {
+    return {
+      admission: await spendAdmission(
+        request.admissionToken,
+        request.buyerId,
+        request.eventId,
+        seats,
+      ),
+    };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    if (!(await orderForKey(sql, request.buyerId, request.idempotencyKey, hash))) throw error;
+    return { refused: error };
+  }
 }
 
 async function enforceRateLimit(buyerId: string): Promise<void> {

@@ -2,9 +2,11 @@
  * Joining the waiting room and polling it. Each call is one Redis script
  * (shared/queue/store.ts) fed with the time, the seed and the stock from
  * in-process copies: no database query on a poll, beyond a stock refresh a
- * few times a second per instance.
+ * few times a second per instance. Polls of one event that arrive while its
+ * previous script call is on the wire share the next one (coalesce.ts).
  */
 import { DomainError } from "../../shared/errors.ts";
+import { coalesce } from "../../shared/queue/coalesce.ts";
 import { type QueueClock, queueStore, type QueueView } from "../../shared/queue/store.ts";
 import { signAdmission } from "../../shared/queue/tokens.ts";
 import { cachedSettings, cachedStock, type QueueSettings } from "./settings_service.ts";
@@ -56,15 +58,52 @@ export async function joinQueue(eventId: string, userId: string, nowMs = Date.no
   return { created: view.created === true, status: await present(settings, userId, view, nowMs) };
 }
 
+interface Polled {
+  view: QueueView;
+  nowMs: number;
+}
+
+/** One status script for every poll of the event in this batch, at the time it goes out. */
+const pollTogether = coalesce<string, Polled>(async (eventId, userIds) => {
+  const settings = await openSettings(eventId);
+  const nowMs = Date.now();
+  const views = await queueStore().status(eventId, userIds, await clockFor(settings, nowMs));
+  return views.map((view) => ({ view, nowMs }));
+});
+
 /** Where the user stands, with an admission token once admitted. 404 `not_in_queue`. */
-export async function queueStatus(eventId: string, userId: string, nowMs = Date.now()) {
+export async function queueStatus(eventId: string, userId: string) {
   const settings = await openSettings(eventId);
   if (!settings.enabled) return closedStatus(settings);
-  const view = await queueStore().status(eventId, userId, await clockFor(settings, nowMs));
+  const { view, nowMs } = await pollTogether(eventId, userId);
   if (view.state === "none") {
     throw new DomainError("not_in_queue", "Join the waiting room first");
   }
   return await present(settings, userId, view, nowMs);
+}
+
+/**
+ * The background admission step for every queue on sale now: admits whoever
+ * is due even when nobody polls (an expired window, a seat come back). Run by
+ * the scheduler (POST /queue/tick); polls and joins admit as well.
+ */
+export async function admitDue(eventIds: string[], nowMs = Date.now()) {
+  const results = [];
+  for (const eventId of eventIds) {
+    const settings = await cachedSettings(eventId);
+    if (!settings?.enabled || nowMs < settings.starts_at.getTime()) continue;
+    const s = await queueStore().admit(eventId, await clockFor(settings, nowMs));
+    results.push({
+      event_id: eventId,
+      active: s.active,
+      using: s.using,
+      waiting: s.waiting,
+      admitted: s.admitted,
+      sold_out: s.soldOut,
+      using_seats: s.usingSeats,
+    });
+  }
+  return results;
 }
 
 function closedStatus(settings: QueueSettings): QueueStatus {
@@ -114,7 +153,7 @@ async function present(
     position: ahead === null ? null : ahead + 1,
     people_ahead: ahead,
     estimated_wait_seconds: ahead === null ? null : estimateWait(view, ahead, nowMs),
-    poll_after_seconds: pollAfter(state, ahead, preQueue),
+    poll_after_seconds: pollAfter(state, ahead, preQueue, settings.window_seconds),
     starts_at: settings.starts_at.toISOString(),
     admission,
     token_used: view.state === "used",
@@ -131,17 +170,27 @@ function estimateWait(view: QueueView, ahead: number, nowMs: number): number | n
 
 /**
  * How soon to poll again: close to the front (or sold out, which may change)
- * often enough that news arrives within seconds; far back, less often.
+ * often enough that news arrives within seconds; far back, less often. A
+ * waiter never waits more than half an admission window between polls: a
+ * line that moves fast could admit them, and the window would lapse unseen.
  */
-export function pollAfter(state: QueueState, ahead: number | null, preQueue: boolean): number {
-  if (state === "admitted") return 10;
+export function pollAfter(
+  state: QueueState,
+  ahead: number | null,
+  preQueue: boolean,
+  windowSeconds: number,
+): number {
+  if (state === "admitted") return Math.min(10, halfWindow(windowSeconds));
   if (state === "expired" || state === "closed") return 60;
   if (state === "sold_out") return 5;
-  if (preQueue || ahead === null) return 5;
+  if (preQueue || ahead === null) return Math.min(5, halfWindow(windowSeconds));
   // Far back, nothing changes for a while: tens of thousands polling every 2 s
   // would be most of the load.
-  return ahead > 5000 ? 15 : ahead > 1000 ? 10 : ahead > 100 ? 5 : 2;
+  const far = ahead > 5000 ? 15 : ahead > 1000 ? 10 : ahead > 100 ? 5 : 2;
+  return Math.min(far, halfWindow(windowSeconds));
 }
+
+const halfWindow = (windowSeconds: number) => Math.max(1, Math.floor(windowSeconds / 2));
 
 /** What anyone may check: the seed's hash before the start, the seed after it. */
 export async function fairness(eventId: string, nowMs = Date.now()) {

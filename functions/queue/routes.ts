@@ -7,16 +7,18 @@ import { createRoute } from "../../shared/routing.ts";
 import { optionalUser, requireUser } from "../../shared/auth.ts";
 import { db } from "../../shared/db/mod.ts";
 import { createApp } from "../../shared/http.ts";
+import { requireScheduler } from "../../shared/scheduler_auth.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../shared/openapi.ts";
-import { fairness, joinQueue, queueStatus } from "./queue_service.ts";
+import { admitDue, fairness, joinQueue, queueStatus } from "./queue_service.ts";
 import {
   EventParams,
   FairnessResponse,
   SettingsBody,
   SettingsResponse,
   StatusResponse,
+  TickResponse,
 } from "./schemas.ts";
-import { getSettings, putSettings } from "./settings_service.ts";
+import { getSettings, putSettings, queuesOnSale } from "./settings_service.ts";
 
 const QUEUE_CODES = "`queue_not_found`, `queue_unavailable` (503, Retry-After)";
 
@@ -99,8 +101,27 @@ const writeSettings = createRoute({
   },
 });
 
+const tick = createRoute({
+  method: "post",
+  path: "/tick",
+  tags: ["waiting room"],
+  summary: "Admit whoever is due in every waiting room on sale now (scheduler)",
+  description: "Admissions also happen on every join and poll; this step makes them independent " +
+    "of polls arriving (an expired window, seats come back). Run every few seconds by pg_cron " +
+    "or `deno task worker`. Codes: `unauthorized`, `queue_unavailable` (503).",
+  security: bearerAuth,
+  middleware: [requireScheduler] as const,
+  responses: {
+    200: jsonResponse(TickResponse, "What each queue looks like after the step"),
+    ...errorResponses(401, 503),
+  },
+});
+
 export function createQueueApp() {
   const app = createApp("queue");
+  app.openapi(tick, async (c) => {
+    return c.json({ queues: await admitDue(await queuesOnSale(await db())) }, 200);
+  });
   app.openapi(join, async (c) => {
     const { created, status } = await joinQueue(c.req.valid("param").event_id, c.var.user.id);
     return c.json(status, created ? 201 : 200);

@@ -65,3 +65,15 @@ export const FairnessResponse = z.object({
   seed: z.string().nullable(),
   algorithm: z.string(),
 }).meta({ id: "QueueFairness" });
+
+export const TickResponse = z.object({
+  queues: z.array(z.object({
+    event_id: z.uuid(),
+    active: z.number().int(),
+    using: z.number().int(),
+    waiting: z.number().int(),
+    admitted: z.number().int(),
+    sold_out: z.boolean(),
+    using_seats: z.number().int(),
+  })),
+}).meta({ id: "QueueTick" });

@@ -91,6 +91,21 @@ export const cachedSettings = (eventId: string) => settingsCache.get(eventId);
 /** Tickets on sale for the event (a snapshot at most AVAILABILITY_TTL_MS old). */
 export const cachedStock = (eventId: string) => stockCache.get(eventId);
 
+/**
+ * The events whose waiting room is on and started, and not over: what the
+ * background admission step (POST /queue/tick) walks. Bounded: a tick is a
+ * short call.
+ */
+export async function queuesOnSale(sql: Db, limit = 200): Promise<string[]> {
+  const rows = await sql<{ event_id: string }[]>`
+    select q.event_id from public.queue_settings q
+      join public.events e on e.id = q.event_id
+     where q.enabled and q.starts_at <= now() and e.ends_at > now()
+     order by q.starts_at desc
+     limit ${limit}`;
+  return rows.map((r) => r.event_id);
+}
+
 /** Drops every in-process copy (tests change settings behind the cache's back). */
 export function clearQueueCachesForTests(): void {
   settingsCache.clear();

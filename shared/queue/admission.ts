@@ -18,7 +18,8 @@ export const USING_TTL_MS = 30_000;
 /**
  * Once the reservation is over they count this much longer: a stock snapshot
  * read before the hold committed is at most a fraction of a second old when
- * used (settings_service.ts) or is refused as older than one already applied.
+ * used (settings_service.ts), is refused as older than one already applied,
+ * or admits nobody past STOCK_MAX_AGE_MS (scripts.ts), which stays below this.
  */
 export const SETTLED_LINGER_MS = 3_000;
 
@@ -27,14 +28,22 @@ export interface SpentAdmission extends Admission {
   settle(): Promise<void>;
 }
 
-/** Verifies the token for this buyer and event and marks them as buying. */
+/**
+ * Verifies the token for this buyer and event and marks them as buying
+ * `seats` tickets (the queue takes those seats off its stock snapshots until
+ * the hold is surely in them).
+ */
 export async function spendAdmission(
   token: string,
   buyerId: string,
   eventId: string,
+  seats: number,
 ): Promise<SpentAdmission> {
   const admission = await verifyAdmission(token, { userId: buyerId, eventId });
-  await bestEffort("use", () => queueStore().use(eventId, buyerId, Date.now(), USING_TTL_MS));
+  await bestEffort(
+    "use",
+    () => queueStore().use(eventId, buyerId, Date.now(), USING_TTL_MS, seats),
+  );
   return {
     ...admission,
     settle: () =>

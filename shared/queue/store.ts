@@ -9,7 +9,14 @@ import type { Redis } from "@upstash/redis";
 import { config } from "../config.ts";
 import { DomainError } from "../errors.ts";
 import { log } from "../log.ts";
-import { JOIN_SCRIPT, SETTLE_SCRIPT, STATS_SCRIPT, STATUS_SCRIPT, USE_SCRIPT } from "./scripts.ts";
+import {
+  ADMIT_SCRIPT,
+  JOIN_SCRIPT,
+  SETTLE_SCRIPT,
+  STATS_SCRIPT,
+  STATUS_SCRIPT,
+  USE_SCRIPT,
+} from "./scripts.ts";
 
 export const QUEUE_RETRY_AFTER_SECONDS = 5;
 const TIMEOUT_MS = 2000;
@@ -18,7 +25,7 @@ export interface QueueClock {
   nowMs: number;
   startsMs: number;
   windowMs: number;
-  /** Admit while active buyers < factor × available. */
+  /** Admit while active buyers < factor × available (two decimals, as stored). */
   factor: number;
   available: number;
   availableAtMs: number;
@@ -47,6 +54,8 @@ export interface QueueStats {
   waiting: number;
   admitted: number;
   soldOut: boolean;
+  /** Seats asked for by the buyers in `using`, taken off every stock snapshot. */
+  usingSeats: number;
 }
 
 export const queueUnavailable = () =>
@@ -56,22 +65,33 @@ export const queueUnavailable = () =>
     { retry_after_seconds: QUEUE_RETRY_AFTER_SECONDS },
   );
 
-type ScriptName = "join" | "status" | "use" | "settle" | "stats";
+type ScriptName = "join" | "status" | "use" | "settle" | "stats" | "admit";
 type Script = { exec(keys: string[], args: string[]): Promise<unknown> };
 
 export interface QueueStore {
   join(eventId: string, userId: string, clock: QueueClock, seed: string): Promise<QueueView>;
-  status(eventId: string, userId: string, clock: QueueClock): Promise<QueueView>;
-  /** Moves an admitted buyer from active to using; false if they were not active. */
-  use(eventId: string, userId: string, nowMs: number, usingTtlMs: number): Promise<boolean>;
+  /** Admits whoever is due, then the view of each user, in order: one script call. */
+  status(eventId: string, userIds: string[], clock: QueueClock): Promise<QueueView[]>;
+  /** Moves an admitted buyer (asking for `seats`) from active to using; false if not active. */
+  use(
+    eventId: string,
+    userId: string,
+    nowMs: number,
+    usingTtlMs: number,
+    seats: number,
+  ): Promise<boolean>;
   /** After the purchase: the buyer stops counting `lingerMs` from now. */
   settle(eventId: string, userId: string, nowMs: number, lingerMs: number): Promise<void>;
   stats(eventId: string, nowMs: number): Promise<QueueStats>;
+  /** The background admission step: admits whoever is due, returns the stats after it. */
+  admit(eventId: string, clock: QueueClock): Promise<QueueStats>;
 }
 
 /** Keys of one event's queue; the hash tag keeps them in one slot on a cluster. */
 export const queueKeys = (eventId: string) =>
-  ["line", "users", "active", "using", "meta"].map((k) => `crodify:queue:{${eventId}}:${k}`);
+  ["line", "users", "active", "using", "meta", "seats"].map((k) =>
+    `crodify:queue:{${eventId}}:${k}`
+  );
 
 const KEY_TTL_SECONDS = 14 * 24 * 3600;
 
@@ -95,6 +115,7 @@ export function upstashQueueStore(url: string, token: string): QueueStore {
         use: redis.createScript(USE_SCRIPT),
         settle: redis.createScript(SETTLE_SCRIPT),
         stats: redis.createScript(STATS_SCRIPT),
+        admit: redis.createScript(ADMIT_SCRIPT),
       };
     });
   const run = async (name: ScriptName, keys: string[], args: string[]) => {
@@ -109,27 +130,50 @@ export function upstashQueueStore(url: string, token: string): QueueStore {
     }
   };
   const clockArgs = (userId: string, c: QueueClock) =>
-    [c.nowMs, userId, c.startsMs, c.windowMs, c.factor, c.available, c.availableAtMs].map(String);
+    [
+      c.nowMs,
+      userId,
+      c.startsMs,
+      c.windowMs,
+      Math.round(c.factor * 100),
+      c.available,
+      c.availableAtMs,
+    ]
+      .map(String);
   return {
     async join(eventId, userId, clock, seed) {
       const args = [...clockArgs(userId, clock), seed, String(KEY_TTL_SECONDS)];
       return toView(await run("join", queueKeys(eventId), args) as unknown[]);
     },
-    async status(eventId, userId, clock) {
-      return toView(await run("status", queueKeys(eventId), clockArgs(userId, clock)) as unknown[]);
+    async status(eventId, userIds, clock) {
+      const args = [...clockArgs("", clock), ...userIds];
+      return (await run("status", queueKeys(eventId), args) as unknown[][]).map(toView);
     },
-    async use(eventId, userId, nowMs, usingTtlMs) {
-      const args = [String(nowMs), userId, String(usingTtlMs)];
+    async use(eventId, userId, nowMs, usingTtlMs, seats) {
+      const args = [nowMs, userId, usingTtlMs, seats, KEY_TTL_SECONDS].map(String);
       return Number(await run("use", queueKeys(eventId), args)) === 1;
     },
     async settle(eventId, userId, nowMs, lingerMs) {
       await run("settle", queueKeys(eventId), [String(nowMs), userId, String(lingerMs)]);
     },
     async stats(eventId, nowMs) {
-      const r = (await run("stats", queueKeys(eventId), [String(nowMs), ""]) as unknown[])
-        .map(Number);
-      return { active: r[0], using: r[1], waiting: r[2], admitted: r[3], soldOut: r[4] === 1 };
+      return toStats(await run("stats", queueKeys(eventId), [String(nowMs), ""]) as unknown[]);
     },
+    async admit(eventId, clock) {
+      return toStats(await run("admit", queueKeys(eventId), clockArgs("", clock)) as unknown[]);
+    },
+  };
+}
+
+function toStats(raw: unknown[]): QueueStats {
+  const r = raw.map(Number);
+  return {
+    active: r[0],
+    using: r[1],
+    waiting: r[2],
+    admitted: r[3],
+    soldOut: r[4] === 1,
+    usingSeats: r[5],
   };
 }
 
@@ -156,6 +200,7 @@ const unavailableStore: QueueStore = {
   use: () => Promise.reject(queueUnavailable()),
   settle: () => Promise.reject(queueUnavailable()),
   stats: () => Promise.reject(queueUnavailable()),
+  admit: () => Promise.reject(queueUnavailable()),
 };
 
 let singleton: QueueStore | undefined;

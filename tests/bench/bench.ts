@@ -234,7 +234,13 @@ async function main(): Promise<number> {
     let queueRun: QueueRun | undefined;
     if (queue) {
       say(`queue: ${profile.queue.waiters} joins, then status polls; redis-benchmark`);
-      queueRun = await runQueue(url, redisUrl, queue, profile.queue);
+      queueRun = await runQueue(
+        url,
+        redisUrl,
+        { url: proxy.address, token: "bench-upstash-token" },
+        queue,
+        profile.queue,
+      );
     }
     profileCpuWith(undefined);
     await server.stop();

@@ -284,7 +284,9 @@ export function table(r: Results): string {
   }
   if (r.queue) {
     const q = r.queue;
-    const base = `redis-benchmark EVAL status script: ${fmt(q.redis_benchmark_rps)} rps`;
+    const base = `redis-benchmark EVALSHA status script, ${q.connections} connections: ${
+      fmt(q.redis_benchmark_rps)
+    } rps`;
     rows.push([
       `queue joins, ${fmt(q.waiters)} waiters, ${q.connections} connections`,
       `${fmt(q.join.rps)} joins/s; ${lat(q.join)}`,
@@ -300,6 +302,15 @@ export function table(r: Results): string {
       fmt(q.status_ratio, 3),
       "≥ 0.3",
       verdict(r.checks, "queue status"),
+    ]);
+    rows.push([
+      "ceilings in context: the same one-poll EVALSHA posted to the Upstash proxy; " +
+      "`GET /health` on the same server",
+      `proxy ${fmt(q.proxy_rps)} rps; health ${fmt(q.health_rps)} rps`,
+      "status polls/s above",
+      `${fmt(q.status_to_proxy, 2)}× proxy; ${fmt(q.status_to_health, 2)}× health`,
+      "–",
+      "–",
     ]);
   }
   const { floor, stack } = r.cold_start;

@@ -22,6 +22,8 @@ import { isSchedulerRequest } from "../../shared/scheduler_auth.ts";
 const HTTP_JOBS = [
   { name: "crodify-email-dispatch", path: "/functions/v1/notifications/dispatch" },
   { name: "crodify-purchases-sweep", path: "/functions/v1/purchases/sweep" },
+  // Its own migration (*_queue_admit_schedule.sql), on the same caller.
+  { name: "crodify-queue-admit", path: "/functions/v1/queue/tick" },
 ];
 const SQL_JOB = "crodify-sweep-expired-orders";
 

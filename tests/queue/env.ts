@@ -48,7 +48,7 @@ export async function queueEnv() {
     };
   };
   const admin = await queue.asAdmin();
-  return { ...env, queueApp, queue, buyer, admin };
+  return { ...env, queueApp, queue, buyer, admin, proxy };
 }
 
 export type Buyer = Awaited<ReturnType<Awaited<ReturnType<typeof queueEnv>>["buyer"]>>;
