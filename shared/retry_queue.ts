@@ -6,6 +6,7 @@
  * with one backoff formula. Each table keeps its own "ready" states.
  */
 import type postgres from "postgres";
+import { eachConcurrently } from "./concurrency.ts";
 import type { Db } from "./db/mod.ts";
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
@@ -74,19 +75,39 @@ export async function dueIds<Id extends string | number>(
   return rows.map((r) => r.id);
 }
 
+/** How many rows are due now (what a bounded pass left for the next one). */
+export async function countDue(sql: Db, queue: RetryQueue): Promise<number> {
+  const [schema, table] = queue.table.split(".");
+  const [{ due }] = await sql<{ due: number }[]>`
+    select count(*)::int as due from ${sql(schema)}.${sql(table)}
+     where next_attempt_at <= now() and (${queue.ready(sql)})`;
+  return due;
+}
+
+export interface DrainOptions {
+  /** Attempts in flight at once (default 1: one after another). */
+  width?: number;
+  /** Checked before each attempt: true once the caller's time is spent. */
+  stop?: () => boolean;
+}
+
 /**
- * Runs `attempt` for each due row, one after another (each attempt claims or
- * locks its row itself, so concurrent drains never do a row twice); returns
- * how many attempts reported success.
+ * Runs `attempt` for each due row, at most `width` at once (each attempt
+ * claims or locks its row itself, so concurrent drains never do a row twice),
+ * starting none once `stop()` says the caller's time is spent; returns how
+ * many attempts reported success.
  */
 export async function drainDue<Id extends string | number>(
   sql: Db,
   queue: RetryQueue,
   limit: number,
   attempt: (id: Id) => Promise<boolean>,
+  { width = 1, stop }: DrainOptions = {},
 ): Promise<number> {
   let succeeded = 0;
-  for (const id of await dueIds<Id>(sql, queue, limit)) if (await attempt(id)) succeeded++;
+  await eachConcurrently(await dueIds<Id>(sql, queue, limit), width, async (id) => {
+    if (await attempt(id)) succeeded++;
+  }, stop);
   return succeeded;
 }
 

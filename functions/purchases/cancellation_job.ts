@@ -11,9 +11,9 @@
 import type { Sql } from "../../shared/db/mod.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import { failureText, type PaymentProvider } from "../../shared/payments/mod.ts";
-import { remainingMs } from "../../shared/deadline.ts";
-import { dueIds, type RetryQueue, scheduleRetry } from "../../shared/retry_queue.ts";
-import { requestRefund, retryPendingRefunds } from "./refund_service.ts";
+import { eachConcurrently } from "../../shared/concurrency.ts";
+import { countDue, dueIds, type RetryQueue, scheduleRetry } from "../../shared/retry_queue.ts";
+import { refundsDue, requestRefund, retryPendingRefunds } from "./refund_service.ts";
 import { call, type TransitionResult } from "./transitions.ts";
 
 export interface CancellationStep {
@@ -22,6 +22,8 @@ export interface CancellationStep {
   /** Orders refunded by this pass (decided; the provider asked). */
   cancellation_refunds: number;
   cancellations_finished: number;
+  /** Job rows and cancellation refunds still due after this pass (more to do). */
+  cancellations_left: number;
 }
 
 export interface CancellationOptions {
@@ -29,19 +31,20 @@ export interface CancellationOptions {
   batch?: number;
   /** Orders in flight at once (each waits on one provider call). */
   concurrency?: number;
+  /** True once the pass should start no new order (its time is spent). */
+  stop?: () => boolean;
 }
 
-// 200 orders at 8 in flight: about 10 s per pass at Mercado Pago's ~0.4 s per refund, so
-// 2,000 orders take ten 30-second ticks.
+// 200 orders at 8 in flight: about 10 s per pass at Mercado Pago's ~0.4 s per refund when
+// time allows; run by the sweep, a pass also stops at its share of the request's deadline
+// (sweep_budget.ts): the rest stay due for the next pass, never cut off mid-order.
 const BATCH = 200;
 const CONCURRENCY = 8;
-// Run as a request (the sweep endpoint), a pass takes no new order once this little of the
-// request's deadline is left: the rest stay due for the next pass, never cut off mid-order.
-const TIME_RESERVE_MS = 3_000;
-const outOfTime = () => (remainingMs() ?? Number.POSITIVE_INFINITY) < TIME_RESERVE_MS;
 
 // A failed decision is a database error (a lock timeout, a restart): soon again, never given
 // up. Provider failures are the refund queue's (refund_service.ts).
+const REASON = "event_cancelled";
+
 const JOB: RetryQueue = {
   table: "public.event_cancellation_orders",
   key: "order_id",
@@ -53,21 +56,24 @@ const JOB: RetryQueue = {
 export async function runCancellations(
   sql: Sql,
   provider: PaymentProvider,
-  { batch = BATCH, concurrency = CONCURRENCY }: CancellationOptions = {},
+  { batch = BATCH, concurrency = CONCURRENCY, stop }: CancellationOptions = {},
 ): Promise<CancellationStep> {
   const cancelled = await cancelLatePendingOrders(sql, batch);
   let refunded = 0;
-  await eachConcurrently(await dueIds<string>(sql, JOB, batch), concurrency, async (orderId) => {
+  const due = await dueIds<string>(sql, JOB, batch);
+  await eachConcurrently(due, concurrency, async (orderId) => {
     if (await refundCancelledOrder(sql, provider, orderId)) refunded++;
-  });
+  }, stop);
   // Refunds whose first ask failed (or whose worker died mid-call), in batches of this job's size.
-  await retryPendingRefunds(sql, provider, batch, "event_cancelled");
+  const drain = { limit: batch, reason: REASON, width: concurrency, stop };
+  await retryPendingRefunds(sql, provider, drain);
   const [{ finished }] = await sql<{ finished: number }[]>`
     select public.finish_event_cancellations() as finished`;
   return {
     cancelled_orders: cancelled,
     cancellation_refunds: refunded,
     cancellations_finished: finished,
+    cancellations_left: await countDue(sql, JOB) + await refundsDue(sql, provider, REASON),
   };
 }
 
@@ -114,17 +120,4 @@ async function refundCancelledOrder(
   // Committed: a failure from here on leaves the refund pending for the refund queue.
   for (const refundId of result.refund_ids) await requestRefund(sql, provider, refundId);
   return result.outcome === "refunded";
-}
-
-/** Runs `fn` over `items` with at most `width` in flight, starting none once out of time. */
-async function eachConcurrently<T>(
-  items: T[],
-  width: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length && !outOfTime()) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }

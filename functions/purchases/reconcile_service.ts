@@ -11,7 +11,9 @@ import type { Sql } from "../../shared/db/mod.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import { failureText, type PaymentProvider } from "../../shared/payments/mod.ts";
 import {
+  countDue,
   drainDue,
+  type DrainOptions,
   PROVIDER_RETRY,
   type RetryQueue,
   scheduleRetry,
@@ -44,6 +46,7 @@ export async function reconcilePayments(
   sql: Sql,
   provider: PaymentProvider,
   limit = 500,
+  drain: DrainOptions = {},
 ): Promise<ReconcileResult> {
   await refreshQueue(sql, provider.name);
   let applied = 0;
@@ -52,8 +55,13 @@ export async function reconcilePayments(
     if (found === undefined) return false;
     applied += found;
     return true;
-  });
+  }, drain);
   return { orders_checked: checked, payments_applied: applied };
+}
+
+/** Orders due to be asked about now. */
+export async function reconciliationsDue(sql: Sql): Promise<number> {
+  return await countDue(sql, QUEUE);
 }
 
 // Orders that may have a payment we never heard of.

@@ -8,7 +8,9 @@ import type { Sql } from "../../shared/db/mod.ts";
 import { errorFields, log } from "../../shared/log.ts";
 import { failureText, type PaymentProvider } from "../../shared/payments/mod.ts";
 import {
+  countDue,
   drainDue,
+  type DrainOptions,
   PROVIDER_RETRY,
   type RetryQueue,
   scheduleRetry,
@@ -61,21 +63,33 @@ const refundQueue = (providerName: string, reason?: string): RetryQueue => ({
   policy: { ...PROVIDER_RETRY, maxAttempts: Number.POSITIVE_INFINITY },
 });
 
-/**
- * Retries refunds whose provider call failed (only those of `reason` when
- * given: an event cancellation drains its own in batches of its size);
- * returns how many the provider accepted.
- */
+export interface RefundRetryOptions extends DrainOptions {
+  /** Refunds per pass (default 20). */
+  limit?: number;
+  /** Only the refunds of this reason (an event cancellation drains its own). */
+  reason?: string;
+}
+
+/** Retries refunds whose provider call failed; returns how many the provider accepted. */
 export async function retryPendingRefunds(
   sql: Sql,
   provider: PaymentProvider,
-  limit = 20,
-  reason?: string,
+  { limit = 20, reason, ...drain }: RefundRetryOptions = {},
 ): Promise<number> {
   return await drainDue<string>(
     sql,
     refundQueue(provider.name, reason),
     limit,
     (id) => requestRefund(sql, provider, id),
+    drain,
   );
+}
+
+/** Refunds due for a retry now (those of `reason` only when given). */
+export async function refundsDue(
+  sql: Sql,
+  provider: PaymentProvider,
+  reason?: string,
+): Promise<number> {
+  return await countDue(sql, refundQueue(provider.name, reason));
 }

@@ -182,6 +182,12 @@ export const SimulateResponse = z.object({
   order_status: z.string(),
 });
 
+const SweepStepReport = z.object({
+  done: z.number().int().meta({ description: "Rows this step completed in this pass" }),
+  left: z.number().int().meta({ description: "Rows still due when the step ended" }),
+  ms: z.number().int(),
+});
+
 export const SweepResponse = z.object({
   expired_orders: z.number().int(),
   notifications_processed: z.number().int(),
@@ -191,4 +197,18 @@ export const SweepResponse = z.object({
   cancelled_orders: z.number().int(),
   cancellation_refunds: z.number().int(),
   cancellations_finished: z.number().int(),
+  more_to_do: z.boolean().meta({
+    description: "Some step left due work (its share of the request's time ran out or its " +
+      "batch was full): the next pass continues it",
+  }),
+  steps: z.object({
+    expire_holds: SweepStepReport,
+    refunds: SweepStepReport,
+    notifications: SweepStepReport,
+    cancellations: SweepStepReport,
+    reconciliation: SweepStepReport,
+  }).meta({
+    description: "Per step, in the order run: expire_holds, refunds, notifications, " +
+      "cancellations, reconciliation",
+  }),
 });

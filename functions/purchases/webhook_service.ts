@@ -15,7 +15,9 @@ import {
   type ProviderPayment,
 } from "../../shared/payments/mod.ts";
 import {
+  countDue,
   drainDue,
+  type DrainOptions,
   PROVIDER_RETRY,
   type RetryQueue,
   scheduleRetry,
@@ -233,12 +235,23 @@ export async function retryDueNotifications(
   sql: Sql,
   provider: PaymentProvider,
   limit = 50,
+  drain: DrainOptions = {},
 ): Promise<number> {
-  const queue = { ...NOTIFICATION_QUEUE, ready: readyFor(provider.name) };
   return await drainDue<number>(
     sql,
-    queue,
+    notificationQueue(provider),
     limit,
     async (id) => await processNotification(sql, provider, id) === "processed",
+    drain,
   );
 }
+
+/** Inbox rows due for a retry now. */
+export async function notificationsDue(sql: Sql, provider: PaymentProvider): Promise<number> {
+  return await countDue(sql, notificationQueue(provider));
+}
+
+const notificationQueue = (provider: PaymentProvider): RetryQueue => ({
+  ...NOTIFICATION_QUEUE,
+  ready: readyFor(provider.name),
+});

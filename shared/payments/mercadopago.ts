@@ -10,6 +10,7 @@
  */
 import type { MercadoPagoConfig } from "mercadopago";
 import { config } from "../config.ts";
+import { remainingMs } from "../deadline.ts";
 import { recordOutcome } from "../dependency_health.ts";
 import {
   assertValidPaymentId,
@@ -50,8 +51,29 @@ async function sdkConfig(accessToken: string, idempotencyKey?: string): Promise<
       DEFAULT_BASE_URL;
   return new MercadoPagoConfig({
     accessToken,
-    options: { timeout: TIMEOUT_MS, ...RETRY, ...(idempotencyKey ? { idempotencyKey } : {}) },
+    options: { ...callBounds(remainingMs()), ...(idempotencyKey ? { idempotencyKey } : {}) },
   });
+}
+
+// Left for answering once a call bounded by the caller's deadline gives up.
+const DEADLINE_MARGIN_MS = 250;
+const MIN_TIMEOUT_MS = 100;
+
+/**
+ * The SDK's timeout and retry for a call made with `leftMs` of the caller's
+ * deadline (shared/deadline.ts) to go: the usual two tries when they fit,
+ * else one try that ends before the deadline (a sweep step's share, the end
+ * of a request). Exported for its test.
+ */
+export function callBounds(leftMs: number | undefined): typeof RETRY & { timeout: number } {
+  if (leftMs === undefined) return { timeout: TIMEOUT_MS, ...RETRY };
+  const usable = leftMs - DEADLINE_MARGIN_MS;
+  if (usable >= 2 * TIMEOUT_MS + RETRY.maxDelay) return { timeout: TIMEOUT_MS, ...RETRY };
+  return {
+    timeout: Math.max(MIN_TIMEOUT_MS, Math.min(TIMEOUT_MS, Math.floor(usable))),
+    ...RETRY,
+    maxRetries: 0,
+  };
 }
 
 async function call<T>(run: () => Promise<T>): Promise<T> {
