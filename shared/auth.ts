@@ -46,6 +46,7 @@ async function projectJwks(): Promise<JWTVerifyGetKey | undefined> {
 export function resetAuthForTests(): void {
   jwks = undefined;
   verified = new WeakMap();
+  users = new WeakMap();
 }
 
 // Tokens that passed verification, by exact text, per configuration (a new
@@ -180,8 +181,26 @@ export async function authenticate(header: string | undefined): Promise<AuthUser
     await apiKeyKind(token); // 401 for a key this project does not have
     return undefined;
   }
+  // A user token seen before: it verified with audience "authenticated", which the
+  // anon key has not, so decoding it again to look for the anon role is no use.
+  const known = verifiedTokens().get(`user ${token}`);
+  if (known && stillValid(known)) return userOf(known);
   if (await isAnonKey(token)) return undefined;
-  return userFromClaims(await verifyAccessToken(token));
+  return userOf(await verifyAccessToken(token));
+}
+
+// The user a verified payload stands for, built once per payload (polls send the
+// same token every few seconds).
+let users = new WeakMap<JWTPayload, AuthUser>();
+
+function userOf(claims: JWTPayload): AuthUser {
+  let user = users.get(claims);
+  if (!user) {
+    user = userFromClaims(claims);
+    Object.freeze(user.roles);
+    users.set(claims, Object.freeze(user));
+  }
+  return user;
 }
 
 /**

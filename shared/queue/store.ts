@@ -105,6 +105,9 @@ export function upstashQueueStore(url: string, token: string): QueueStore {
         token,
         enableTelemetry: false,
         automaticDeserialization: false,
+        // The scripts answer ASCII only (states, digits, uuids): no base64 to encode and
+        // decode on every poll.
+        responseEncoding: false,
         // Fail in one bounded wait: a dead Redis must become a 503, not a hung request.
         retry: { retries: 0 },
         signal: () => AbortSignal.timeout(TIMEOUT_MS),

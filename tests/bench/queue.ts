@@ -27,6 +27,8 @@ export interface QueueRun {
   status: LoadResult;
   /** GET /health on the same server, same connections: the floor of any request. */
   health_rps: number;
+  /** CPU ms per /health request, by process: the status poll's own cost is the difference. */
+  health_cpu_ms_per_request?: Record<string, number>;
   /** One-poll EVALSHA posted straight to the Upstash REST proxy. */
   proxy_rps: number;
   proxy_statuses: Record<string, number>;
@@ -170,6 +172,7 @@ export async function runQueue(
       join,
       status,
       health_rps: Math.round(health.rps),
+      health_cpu_ms_per_request: health.cpu_ms_per_request,
       proxy_rps: Math.round(rest.rps),
       proxy_statuses: rest.statuses,
       redis_benchmark_rps: Math.round(baseline),
