@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { queueKeys, queueStore } from "../../shared/queue/store.ts";
+import { STOCK_MAX_AGE_MS } from "../../shared/queue/scripts.ts";
 import { RespConnection } from "../support/resp.ts";
 import { queueTest, REDIS_URL, startQueueProxy } from "./env.ts";
 
@@ -150,3 +151,32 @@ queueTest(
     }
   },
 );
+
+queueTest("admission: a stock snapshot older than STOCK_MAX_AGE_MS admits nobody", async () => {
+  const proxy = await startQueueProxy();
+  const store = queueStore();
+  const eventId = crypto.randomUUID();
+  const now = 1_800_000_000_000;
+  const clock = (ageMs: number, at = now) => ({
+    nowMs: at,
+    startsMs: now - 60_000,
+    windowMs: 60_000,
+    factor: 1,
+    available: 5,
+    availableAtMs: at - ageMs,
+  });
+  try {
+    await store.join(eventId, crypto.randomUUID(), clock(STOCK_MAX_AGE_MS + 1), "00".repeat(32));
+    // A database that took longer than that to answer: its seats may predate a hold whose
+    // buyer no longer counts, so nobody is admitted on it.
+    assert.equal((await store.admit(eventId, clock(STOCK_MAX_AGE_MS + 1))).active, 0);
+    // The same stock read just in time admits.
+    const later = now + STOCK_MAX_AGE_MS + 10;
+    assert.equal((await store.admit(eventId, clock(STOCK_MAX_AGE_MS, later))).active, 1);
+  } finally {
+    const redis = await RespConnection.open(REDIS_URL!);
+    await redis.send([["DEL", ...queueKeys(eventId)]]);
+    redis.close();
+    await proxy.close();
+  }
+});
