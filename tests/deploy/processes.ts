@@ -5,7 +5,7 @@
  * under the Edge Runtime's Deno behind a router that mounts it at
  * /functions/v1/<name> as Supabase does.
  */
-import { collectLines, type LineLog } from "../support/lines.ts";
+import { type LineLog, spawnLogged } from "../support/lines.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -36,17 +36,12 @@ export interface SpawnOptions {
 }
 
 export async function spawnService(options: SpawnOptions): Promise<ServiceProcess> {
-  const child = new Deno.Command(options.deno ?? Deno.execPath(), {
+  const { child, stdout, stderr } = spawnLogged(options.deno ?? Deno.execPath(), {
     args: options.args,
     cwd: ROOT,
     clearEnv: true,
     env: { ...inherited(), ...options.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = collectLines(child.stdout);
-  const stderr = collectLines(child.stderr);
+  });
   let stopped: Promise<Deno.CommandStatus> | undefined;
   const stop = (signal: Deno.Signal = "SIGTERM") =>
     stopped ??= (async () => {

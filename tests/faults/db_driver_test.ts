@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { startPgCluster } from "../support/pg_cluster.ts";
-import { collectLines } from "../support/lines.ts";
+import { spawnLogged } from "../support/lines.ts";
 import { REAL_SERVICES } from "../support/services.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -35,16 +35,12 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const cluster = await startPgCluster();
-    const child = new Deno.Command(Deno.execPath(), {
+    const { child, stdout, stderr } = spawnLogged(Deno.execPath(), {
       args: ["run", "--allow-all", "tests/faults/tx_workload.ts"],
       cwd: ROOT,
       env: { DATABASE_URL: cluster.url, LOG_LEVEL: "error", NO_COLOR: "1", CONCURRENCY: "20" },
       stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stdout = collectLines(child.stdout);
-    const stderr = collectLines(child.stderr);
+    });
     const progress = (line: string): Progress | undefined => {
       try {
         return JSON.parse(line);

@@ -18,7 +18,7 @@ import { startUpstashProxy } from "../support/upstash_proxy.ts";
 import { type FakeMercadoPago, startFakeMercadoPago } from "../support/fake_mercadopago.ts";
 import { type FakeSendgrid, startFakeSendgrid } from "../support/fake_sendgrid.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault_proxy.ts";
-import { collectLines, type LineLog } from "../support/lines.ts";
+import { type LineLog, spawnLogged } from "../support/lines.ts";
 import { assignStaff, makeEvent, makeTicketType, makeUsers } from "../support/builders.ts";
 import { makeTickets } from "../support/ticket_builders.ts";
 
@@ -136,7 +136,7 @@ async function spawnGateway(
 ): Promise<Gateway> {
   const scratch = await Deno.makeTempDir({ prefix: "crodify-faults-" });
   cleanups.push(() => Deno.remove(scratch, { recursive: true }));
-  const child = new Deno.Command(Deno.execPath(), {
+  const { child, stdout, stderr } = spawnLogged(Deno.execPath(), {
     args: ["run", "--allow-all", "functions/serve.ts"],
     cwd: ROOT,
     clearEnv: true,
@@ -154,17 +154,12 @@ async function spawnGateway(
       TICKET_KEY_FILE: `${scratch}/key.json`,
       ...env,
     },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  });
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
     return s;
   });
-  const stdout = collectLines(child.stdout);
-  const stderr = collectLines(child.stderr);
   cleanups.push(async () => {
     try {
       child.kill("SIGKILL");

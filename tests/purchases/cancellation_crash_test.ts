@@ -12,7 +12,7 @@ import { createEventsApp } from "../../functions/events/routes.ts";
 import { createTicketsApp } from "../../functions/tickets/routes.ts";
 import { issueTicketCode } from "../../shared/tickets/codes.ts";
 import { callers } from "../support/callers.ts";
-import { collectLines } from "../support/lines.ts";
+import { spawnLogged } from "../support/lines.ts";
 import { dbTest } from "../support/harness.ts";
 import type { FakeRefund } from "../support/fake_mercadopago.ts";
 import { eventOnSale, purchaseEnv } from "./env.ts";
@@ -55,7 +55,7 @@ test("2,000 paid orders, a sweep killed mid-way: each refunded exactly once", as
   );
 
   // The sweep in its own process, killed once Mercado Pago made refund number CRASH_AT_REFUND.
-  const child = new Deno.Command(Deno.execPath(), {
+  const { child, stdout, stderr } = spawnLogged(Deno.execPath(), {
     args: ["run", "--allow-all", "tests/purchases/sweeper_process.ts"],
     cwd: ROOT,
     env: {
@@ -63,12 +63,7 @@ test("2,000 paid orders, a sweep killed mid-way: each refunded exactly once", as
       MERCADOPAGO_ACCESS_TOKEN: "TEST-crodify-fake-token",
       MERCADOPAGO_BASE_URL: fake.url,
     },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = collectLines(child.stdout);
-  const stderr = collectLines(child.stderr);
+  });
   let crashedOn: FakeRefund | undefined;
   const before = fake.refunds.length;
   fake.onRefund((refund) => {

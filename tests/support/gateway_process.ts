@@ -9,7 +9,7 @@
  */
 import { createScratchDatabase } from "./scratch_db.ts";
 import { setupHarness, TEST_DB_PREFIX } from "./harness.ts";
-import { collectLines, type LineLog } from "./lines.ts";
+import { type LineLog, spawnLogged } from "./lines.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const LISTENING = /listening on (http:\/\/[\d.:]+)/;
@@ -46,7 +46,7 @@ export async function startGatewayProcess(
   const harness = await setupHarness();
   const scratch = await Deno.makeTempDir({ prefix: "crodify-gateway-" });
   const database = await freshDatabase(scratch);
-  const child = new Deno.Command(Deno.execPath(), {
+  const { child, stdout, stderr } = spawnLogged(Deno.execPath(), {
     args: ["run", "--allow-all", "functions/serve.ts"],
     cwd: ROOT,
     clearEnv: true,
@@ -61,12 +61,7 @@ export async function startGatewayProcess(
       ...database.env,
       ...options.env,
     },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = collectLines(child.stdout);
-  const stderr = collectLines(child.stderr);
+  });
   let stopped: Promise<void> | undefined;
   const stop = () =>
     stopped ??= (async () => {

@@ -94,3 +94,24 @@ export function collectLines(stream: ReadableStream<Uint8Array>): LineLog {
 
   return { lines, waitFor, ended };
 }
+
+/** A child process whose stdout and stderr are read into line logs as they arrive. */
+export interface LoggedProcess {
+  child: Deno.ChildProcess;
+  stdout: LineLog;
+  stderr: LineLog;
+}
+
+/**
+ * Spawns `program` with both output streams piped into `collectLines` (stdin closed unless the
+ * options say otherwise): the one way the tests start a process they read from.
+ */
+export function spawnLogged(program: string, options: Deno.CommandOptions): LoggedProcess {
+  const child = new Deno.Command(program, {
+    stdin: "null",
+    ...options,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return { child, stdout: collectLines(child.stdout), stderr: collectLines(child.stderr) };
+}
