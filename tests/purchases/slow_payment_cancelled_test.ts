@@ -1,0 +1,122 @@
+/**
+ * A slow payment (a cash voucher) for an order of a cancelled event: the
+ * pending payment never moves the order to awaiting_payment (which would hold
+ * its seats until the voucher's deadline); await_payment cancels it there and
+ * then, as the cancellation job's rule for unsettled orders, and a voucher paid
+ * after all is refunded once (pay_order, reason event_cancelled).
+ */
+import assert from "node:assert/strict";
+import { dbTest } from "../support/harness.ts";
+import { payWithSlowMethod } from "../support/fake_mercadopago_slow.ts";
+import { key, purchaseBody, purchaseEnv } from "./env.ts";
+import { notifier, slowEvent } from "./slow_payment_support.ts";
+import { orderState } from "./webhook_support.ts";
+
+type Env = Awaited<ReturnType<typeof purchaseEnv>>;
+
+async function checkout(env: Env, eventId: string, typeId: string): Promise<string> {
+  const res = await (await env.asUser()).post(
+    "/purchases",
+    purchaseBody(eventId, typeId, 2),
+    key(),
+  );
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.order_id;
+}
+
+const cancelEvent = (env: Env, eventId: string) =>
+  env.sql`update public.events set status = 'cancelled' where id = ${eventId}`;
+
+dbTest("a voucher pending for an order of a cancelled event cancels it, never awaits", async () => {
+  const env = await purchaseEnv();
+  const { sql, app, fake } = env;
+  const { event, ticketType } = await slowEvent(sql, { type: { capacity: 4 } });
+  const orderId = await checkout(env, event.id, ticketType.id);
+
+  // The order commits just as the event is cancelled: the cancellation skips the order a
+  // transaction holds (cancel_order, SKIP LOCKED), so it is still pending afterwards.
+  const rollback = new Error("rollback");
+  await assert.rejects(
+    sql.begin(async (holder) => {
+      await holder`select 1 from public.orders where id = ${orderId} for update`;
+      await cancelEvent(env, event.id);
+      throw rollback;
+    }),
+    (error) => error === rollback,
+  );
+  assert.equal((await orderState(sql, orderId, ticketType.id)).status, "pending");
+
+  // The buyer pays with a cash voucher: Mercado Pago reports it pending.
+  const voucher = await payWithSlowMethod(fake, { orderId, notify: notifier(app) });
+  assert.deepEqual(await orderState(sql, orderId, ticketType.id), {
+    status: "cancelled",
+    valid: 0,
+    revoked: 0,
+    sold: 0,
+    held: 0,
+  });
+  const actions = (await sql<{ action: string }[]>`
+    select action from public.audit_log where entity = 'order' and entity_id = ${orderId}
+     order by id`).map((a) => a.action);
+  assert.ok(actions.includes("order.cancelled"), actions.join());
+  assert.ok(!actions.includes("order.awaiting_payment"), actions.join());
+  const [order] = await sql`select failure_reason from public.orders where id = ${orderId}`;
+  assert.equal(order.failure_reason, "event_cancelled");
+
+  // The buyer pays the voucher all the same: refunded once, no tickets.
+  await voucher.settle("approved");
+  assert.equal((await orderState(sql, orderId, ticketType.id)).status, "refunded");
+  const refunds = await sql`select reason, status from public.refunds where order_id = ${orderId}`;
+  assert.deepEqual(refunds.map((r) => [r.reason, r.status]), [["event_cancelled", "requested"]]);
+  const [{ total }] = await sql`select total from public.orders where id = ${orderId}`;
+  assert.deepEqual(
+    fake.refunds.filter((r) => r.payment_id === voucher.paymentId).map((r) => r.amount),
+    [total / 100],
+  );
+}, { serverOnly: true }); // a second connection while one holds the order
+
+dbTest("vouchers reported as their event is cancelled: none awaits, no sweep needed", async () => {
+  const env = await purchaseEnv();
+  const { sql, app, fake } = env;
+  const ORDERS = 20;
+  const { event, ticketType } = await slowEvent(sql, { type: { capacity: 2 * ORDERS } });
+  const orderIds: string[] = [];
+  for (let i = 0; i < ORDERS; i++) orderIds.push(await checkout(env, event.id, ticketType.id));
+
+  // Every voucher's notification at once, each reading its payment from Mercado Pago in
+  // 100 ms; the cancellation as soon as the first is applied, the others applying: each
+  // either waits for the cancellation and then cancels its order itself, or is waited for
+  // and its awaiting order cancelled by the cancellation.
+  fake.delay("payments", 100);
+  const notify = notifier(app);
+  let cancel: Promise<unknown> | undefined;
+  const outcomes = await Promise.allSettled(orderIds.map((orderId) =>
+    payWithSlowMethod(fake, {
+      orderId,
+      notify: async (paymentId) => {
+        const body = await notify(paymentId);
+        cancel ??= cancelEvent(env, event.id);
+        return body;
+      },
+    })
+  ));
+  assert.deepEqual(outcomes.filter((o) => o.status === "rejected"), []);
+  await cancel;
+
+  const states = await sql<{ status: string; n: number }[]>`
+    select status::text, count(*)::int as n from public.orders where event_id = ${event.id}
+     group by status`;
+  assert.deepEqual([...states], [{ status: "cancelled", n: ORDERS }]);
+  const [{ held }] = await sql`select public.ticket_type_held(${ticketType.id}) as held`;
+  assert.equal(held, 0);
+  const [{ awaited }] = await sql`
+    select count(*)::int as awaited from public.audit_log
+     where action = 'order.awaiting_payment'
+       and entity_id = any (${sql.array(orderIds)}::text[])`;
+  const [{ cancelled }] = await sql`
+    select count(*)::int as cancelled from public.audit_log
+     where action = 'order.cancelled' and entity_id = any (${sql.array(orderIds)}::text[])`;
+  assert.equal(cancelled, ORDERS, "each order cancelled once");
+  // Awaiting before the cancellation (then cancelled by it) is fine; after it, never.
+  console.log(`${awaited} of ${ORDERS} awaited before the cancellation took the event`);
+});
