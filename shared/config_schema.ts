@@ -20,6 +20,12 @@ export const configSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   /** How long a query waits for a free pool connection before the request is 503 `unavailable`. */
   DB_POOL_WAIT_MS: z.coerce.number().int().min(50).max(60_000).default(3_000),
+  /**
+   * Whether DATABASE_URL goes through a transaction pooler (prepared statements off, no
+   * statement_timeout startup parameter). Unset: only port 6543, Supabase's Supavisor, is one.
+   * Set "true" for a pooler elsewhere, e.g. PgBouncer in transaction mode on its 6432.
+   */
+  DB_TRANSACTION_POOLER: z.enum(["true", "false"]).optional(),
   SUPABASE_URL: optionalUrl,
   /**
    * The legacy HS256 JWT secret. Supabase refuses user secrets named SUPABASE_*,

@@ -6,9 +6,12 @@
 import postgres from "postgres";
 import { config } from "../config.ts";
 
-/** Supabase's transaction pooler (Supavisor) does not support prepared statements. */
-export function isTransactionPooler(url: string): boolean {
-  return new URL(url).port === "6543";
+/**
+ * A transaction pooler (Supabase's Supavisor, PgBouncer in transaction mode) does not support
+ * prepared statements. DB_TRANSACTION_POOLER says so explicitly; unset, port 6543 is Supavisor's.
+ */
+export function isTransactionPooler(url: string, setting?: "true" | "false"): boolean {
+  return setting ? setting === "true" : new URL(url).port === "6543";
 }
 
 const DB_CONNECT_TIMEOUT_S = 5;
@@ -25,13 +28,14 @@ export interface PoolOptions {
 }
 
 export function createSql(url: string, options: PoolOptions = {}): postgres.Sql {
+  const pooled = isTransactionPooler(url, config().DB_TRANSACTION_POOLER);
   return postgres(url, {
     max: options.max ?? config().DB_POOL_MAX,
     // With every connection busy in a transaction, a request queues for one. Past
     // this wait it is answered 503 at once (with Retry-After) instead of holding
     // its caller until the request deadline while the queue only grows (patched driver).
     queue_timeout: (options.waitMs ?? config().DB_POOL_WAIT_MS) / 1000,
-    prepare: !isTransactionPooler(url),
+    prepare: !pooled,
     idle_timeout: 20,
     // A dead server costs a request one bounded wait, then an honest 503.
     connect_timeout: DB_CONNECT_TIMEOUT_S,
@@ -45,7 +49,7 @@ export function createSql(url: string, options: PoolOptions = {}): postgres.Sql 
       // A statement stuck behind a dying server or a runaway plan ends server-side
       // before the request deadline. Supavisor refuses startup parameters it does not
       // know, so through the pooler the per-transaction timeouts of withTx remain.
-      ...(isTransactionPooler(url) ? {} : { statement_timeout: config().DB_STATEMENT_TIMEOUT_MS }),
+      ...(pooled ? {} : { statement_timeout: config().DB_STATEMENT_TIMEOUT_MS }),
     },
   });
 }

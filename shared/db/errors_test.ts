@@ -11,6 +11,12 @@ Deno.test("Supabase's transaction pooler port turns prepared statements off", ()
   assert.equal(isTransactionPooler("postgres://u@db.abc.supabase.co:5432/postgres"), false);
 });
 
+Deno.test("DB_TRANSACTION_POOLER overrides the port: a PgBouncer on 6432, a direct 6543", () => {
+  assert.equal(isTransactionPooler("postgres://u@pgbouncer:6432/postgres", "true"), true);
+  assert.equal(isTransactionPooler("postgres://u@pgbouncer:6432/postgres"), false);
+  assert.equal(isTransactionPooler("postgres://u@db.internal:6543/postgres", "false"), false);
+});
+
 Deno.test("database guard errors map to stable codes", () => {
   assert.equal(translateDbError({ code: "23505" })?.code, "conflict");
   assert.equal(translateDbError({ code: "55P03" })?.code, "busy");
