@@ -88,3 +88,25 @@ export async function startEdgeFunctions(
     },
   };
 }
+
+/**
+ * Runs `fn` against every function under the Edge Runtime's Deno, then stops them; when `fn`
+ * fails, each function's last stderr lines are printed first (the failure's server side).
+ */
+export async function withEdgeFunctions<T>(
+  deno: string,
+  env: Record<string, string>,
+  fn: (edge: EdgeFunctions) => Promise<T>,
+): Promise<T> {
+  const edge = await startEdgeFunctions(deno, env);
+  try {
+    return await fn(edge);
+  } catch (error) {
+    for (const [name, process] of edge.processes) {
+      console.error(`${name} stderr:\n${process.stderr.lines.slice(-15).join("\n")}`);
+    }
+    throw error;
+  } finally {
+    await edge.stop();
+  }
+}

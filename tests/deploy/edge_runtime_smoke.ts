@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { FUNCTIONS } from "../../functions/registry.ts";
-import { edgeDeno, startEdgeFunctions } from "./edge_functions.ts";
+import { edgeDeno, withEdgeFunctions } from "./edge_functions.ts";
 import { runJourney } from "./journey.ts";
 import { productionStack } from "./stack.ts";
 
@@ -21,8 +21,7 @@ Deno.test({
     const stack = await productionStack();
     try {
       await stack.migrate();
-      const edge = await startEdgeFunctions(deno, stack.env);
-      try {
+      await withEdgeFunctions(deno, stack.env, async (edge) => {
         await t.step("each function answers its own health or preflight", async () => {
           for (const name of Object.keys(FUNCTIONS)) {
             const response = await fetch(`${edge.origin}/functions/v1/${name}`, {
@@ -37,14 +36,7 @@ Deno.test({
           }
         });
         await runJourney(t, stack, edge.origin);
-      } catch (error) {
-        for (const [name, process] of edge.processes) {
-          console.error(`${name} stderr:\n${process.stderr.lines.slice(-15).join("\n")}`);
-        }
-        throw error;
-      } finally {
-        await edge.stop();
-      }
+      });
     } finally {
       await stack.close();
     }

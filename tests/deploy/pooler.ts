@@ -15,7 +15,7 @@ import postgres from "postgres";
 import { createSql } from "../../shared/db/connect.ts";
 import { pgbouncerInstalled, startPgBouncer } from "../support/pgbouncer.ts";
 import { flashSale, payEveryOrderTwice, scanBurst } from "./bursts.ts";
-import { edgeDeno, startEdgeFunctions } from "./edge_functions.ts";
+import { edgeDeno, withEdgeFunctions } from "./edge_functions.ts";
 import { runJourney, stepper } from "./journey.ts";
 import { productionStack } from "./stack.ts";
 
@@ -89,9 +89,8 @@ Deno.test({
       );
 
       const env = { ...stack.env, DATABASE_URL: pooler.url, DB_POOL_MAX };
-      const edge = await startEdgeFunctions(deno, env);
-      const at = () => `${edge.origin}/functions/v1`;
-      try {
+      await withEdgeFunctions(deno, env, async (edge) => {
+        const at = () => `${edge.origin}/functions/v1`;
         const before = await pooler.stats();
         const { event, tickets } = await runJourney(t, stack, edge.origin);
 
@@ -120,14 +119,7 @@ Deno.test({
           );
           assert.ok(after.transactions - before.transactions > 100, JSON.stringify(after));
         });
-      } catch (error) {
-        for (const [name, process] of edge.processes) {
-          console.error(`${name} stderr:\n${process.stderr.lines.slice(-15).join("\n")}`);
-        }
-        throw error;
-      } finally {
-        await edge.stop();
-      }
+      });
     } finally {
       await pooler.stop();
       await stack.close();
