@@ -151,6 +151,9 @@ async function attachPreference(
         unitPrice: l.unit_price,
       })),
     });
+    // An ordinary (synchronous) commit, and the one the 201 waits for: it flushes the WAL up
+    // to here, the reservation's own commit included, which did not wait for the disk
+    // (migration hold_queue). Keep a write committed here before answering.
     await sql`update public.orders
                  set provider_preference_id = ${preference.id}, checkout_url = ${preference.checkoutUrl},
                      payment_provider = ${provider.name}

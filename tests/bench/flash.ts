@@ -4,7 +4,9 @@
  * simulated Mercado Pago preference). Its baseline is physical — the hot-row
  * ceiling: pgbench running the least a hold can cost, one guarded counter
  * UPDATE plus one insert, at the same concurrency. Beside it pgbench runs the
- * project's own `reserve_tickets()`, so the function's cost shows too.
+ * project's own `reserve_tickets()`, so the function's cost shows too. Both
+ * pgbench runs are timed and counted after a warm-up, as the API's pool is: a
+ * new connection's first calls compile PL/pgSQL and plan every statement.
  */
 import type { Sql } from "../../shared/db/mod.ts";
 import type { Buyer, FlashData } from "./data.ts";
@@ -102,15 +104,26 @@ export async function runFlash(
   sql: Sql,
   databaseUrl: string,
   data: FlashData,
-  opts: { concurrency: number; capacity: number; pgPerClient: number },
+  opts: {
+    concurrency: number;
+    capacity: number;
+    /** pgbench's timed runs (steady state: the warm-up is not counted). */
+    pg: { warmupSeconds: number; seconds: number };
+    /** Buyers of the API's warm-up, on an event of its own. */
+    warm: number;
+    /** Vacuums and checkpoints the database: each pgbench run starts from the same state. */
+    settle: () => Promise<void>;
+  },
 ): Promise<FlashRun> {
+  const timed = { clients: opts.concurrency, ...opts.pg };
+  await opts.settle();
   const ceiling = await runPgbench({
     databaseUrl,
     statement: ceilingSql,
     variables: { type: data.ceilingTypeId },
-    clients: opts.concurrency,
-    transactionsPerClient: opts.pgPerClient,
+    ...timed,
   });
+  await opts.settle();
   const pgbench = await runPgbench({
     databaseUrl,
     statement: reserveSql,
@@ -118,10 +131,15 @@ export async function runFlash(
       event: data.pgEventId,
       items: JSON.stringify([{ ticket_type_id: data.pgTypeId, quantity: 1 }]),
     },
-    clients: opts.concurrency,
-    transactionsPerClient: opts.pgPerClient,
+    ...timed,
   });
   const pgHeld = await held(sql, data.pgTypeId);
+  await opts.settle();
+  // The API warms up right before its sale: the server's pool closes a connection idle for 20 s,
+  // which the pgbench runs above outlast, and a new connection compiles PL/pgSQL and plans its
+  // first calls. 16 at once opens every connection of the pool (DB_POOL_MAX 10).
+  const warmBuyers = data.buyers.slice(0, opts.warm).map((b) => ({ ...b, key: `warm-${b.key}` }));
+  await purchases(url, data.warmEventId, data.warmTypeId, warmBuyers, Math.min(16, opts.warm));
   const api = await purchases(url, data.eventId, data.typeId, data.buyers, opts.concurrency);
   const after = await held(sql, data.typeId);
   const lastHoldSeconds = (api.marks.at(-1) ?? 0) / 1000;

@@ -15,9 +15,11 @@ export interface PgbenchOptions {
   /** A fixed number of transactions per client, or … */
   transactionsPerClient?: number;
   /**
-   * … a paced run: `rate` transactions a second (Poisson schedule) for
-   * `warmupSeconds` + `seconds`; transactions of the warm-up (new connections
-   * planning their first calls) are not in the latencies.
+   * … a timed run of `warmupSeconds` + `seconds`, as fast as it goes or paced
+   * at `rate` transactions a second (Poisson schedule). Transactions of the
+   * warm-up (new connections compiling PL/pgSQL and planning their first
+   * calls, which a long-lived pool has long done) are not in the latencies nor
+   * in the tps.
    */
   rate?: number;
   seconds?: number;
@@ -25,8 +27,13 @@ export interface PgbenchOptions {
 }
 
 export interface PgbenchResult {
+  /** Every transaction run, the warm-up's included. */
   transactions: number;
-  /** Transactions per second, initial connection time excluded (pgbench's own figure). */
+  /**
+   * Transactions per second: pgbench's own figure (initial connection time
+   * excluded) for a fixed count; for a timed run, those that ended after the
+   * warm-up over the time from its end to the last one's.
+   */
   tps: number;
   latency_ms: Latency;
   command: string;
@@ -44,8 +51,11 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
       "--protocol=prepared",
       `--client=${opts.clients}`,
       `--jobs=${threads}`,
-      ...(opts.rate
-        ? [`--rate=${opts.rate}`, `--time=${(opts.warmupSeconds ?? 0) + opts.seconds!}`]
+      ...(opts.seconds
+        ? [
+          ...(opts.rate ? [`--rate=${opts.rate}`] : []),
+          `--time=${(opts.warmupSeconds ?? 0) + opts.seconds}`,
+        ]
         : [`--transactions=${opts.transactionsPerClient}`]),
       `--file=${script}`,
       "--log",
@@ -58,16 +68,21 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(text);
     const processed = /number of transactions actually processed: (\d+)/.exec(text);
     const done = Number(processed?.[1]);
-    const expected = opts.rate ? done : opts.clients * opts.transactionsPerClient!;
+    const expected = opts.seconds ? done : opts.clients * opts.transactionsPerClient!;
     if (out.code !== 0 || !tps || done !== expected || done === 0) {
       throw new Error(`pgbench failed (exit ${out.code}):\n${text}`);
     }
+    const measured = await transactionTimes(dir, opts.warmupSeconds ?? 0);
+    const rate = opts.seconds ? measured.rate : Number(tps[1]);
     return {
       transactions: done,
-      tps: Math.round(Number(tps[1]) * 10) / 10,
-      latency_ms: summarize(await transactionTimes(dir, opts.warmupSeconds ?? 0)),
-      command:
-        `pgbench -n -M prepared -c ${opts.clients} -j ${threads} -t ${opts.transactionsPerClient}`,
+      tps: Math.round(rate * 10) / 10,
+      latency_ms: summarize(measured.ms),
+      command: `pgbench -n -M prepared -c ${opts.clients} -j ${threads} ` +
+        (opts.seconds
+          ? `${opts.rate ? `-R ${opts.rate} ` : ""}-T ${(opts.warmupSeconds ?? 0) + opts.seconds}` +
+            ` (the first ${opts.warmupSeconds ?? 0} s not counted)`
+          : `-t ${opts.transactionsPerClient}`),
     };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -77,9 +92,13 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
 /**
  * Latencies (ms) from the per-transaction log lines, `client_id transaction_no
  * time_us script_no epoch_s us` (epoch: when it ended), leaving out those that
- * ended in the first `warmupSeconds` after the first one did.
+ * ended in the first `warmupSeconds` after the first one did, and the rate at
+ * which the others ended (per second, from the warm-up's end to the last).
  */
-async function transactionTimes(dir: string, warmupSeconds: number): Promise<number[]> {
+async function transactionTimes(
+  dir: string,
+  warmupSeconds: number,
+): Promise<{ ms: number[]; rate: number }> {
   const done: { at: number; ms: number }[] = [];
   for await (const entry of Deno.readDir(dir)) {
     if (!entry.name.startsWith("tx")) continue;
@@ -89,6 +108,8 @@ async function transactionTimes(dir: string, warmupSeconds: number): Promise<num
       done.push({ at: Number(fields[4]) + Number(fields[5]) / 1e6, ms: Number(fields[2]) / 1000 });
     }
   }
-  const first = Math.min(...done.map((t) => t.at));
-  return done.filter((t) => t.at - first >= warmupSeconds).map((t) => t.ms);
+  const from = done.reduce((min, t) => Math.min(min, t.at), Infinity) + warmupSeconds;
+  const counted = done.filter((t) => t.at >= from);
+  const span = counted.reduce((max, t) => Math.max(max, t.at), from) - from;
+  return { ms: counted.map((t) => t.ms), rate: span > 0 ? counted.length / span : 0 };
 }

@@ -2,8 +2,9 @@
  * The reservation's shape under a flash sale (migration hold_queue): the
  * order's rows are written first and the holds taken last, each type's holds
  * queued on an advisory lock. Orders of two types listed in either order do not
- * deadlock, the foreign key moved to commit time is as strict as before, and a
- * sold-out request writes nothing.
+ * deadlock, the foreign key moved to commit time is as strict as before, a
+ * sold-out request writes nothing, and only a new reservation's commit skips
+ * the wait for the disk.
  */
 import assert from "node:assert/strict";
 import { dbTest, setupHarness } from "../support/harness.ts";
@@ -125,3 +126,29 @@ dbTest("sold out: refused before anything is written or locked", async () => {
   const [after] = await sql`select last_value from public.audit_log_id_seq`;
   assert.equal(after.last_value, before.last_value, "no audit row was even attempted");
 }, { serverOnly: true });
+
+dbTest(
+  "a new reservation commits without waiting for the disk; a replay and other writes wait",
+  async () => {
+    const { sql } = await setupHarness();
+    const event = await makeEvent(sql);
+    const type = await makeTicketType(sql, event.id, { capacity: 5 });
+    const [buyer] = await makeUsers(sql, 1);
+    const call = (tx: Sql, key: string) =>
+      tx`select public.reserve_tickets(p_buyer_id => ${buyer.id}, p_event_id => ${event.id},
+        p_items => ${sql.json([{ ticket_type_id: type.id, quantity: 1 }])},
+        p_idempotency_key => ${key}, p_request_hash => 'durable', p_hold_minutes => 15)`;
+    const settingAfter = async (key: string) =>
+      await sql.begin(async (tx) => {
+        await call(tx as unknown as Sql, key);
+        const [{ setting }] = await tx`select current_setting('synchronous_commit') as setting`;
+        return setting;
+      });
+    assert.equal(await settingAfter("first"), "off", "the hold's commit is asynchronous");
+    assert.equal(await settingAfter("first"), "on", "a replay writes nothing and changes nothing");
+    // The checkout step's UPDATE (functions/purchases/purchase_service.ts) is an ordinary,
+    // synchronous commit: it flushes the reservation's WAL before the buyer gets a 201.
+    const [{ setting }] = await sql`select current_setting('synchronous_commit') as setting`;
+    assert.equal(setting, "on");
+  },
+);
