@@ -31,6 +31,17 @@
 alter table public.order_items
   alter constraint order_items_ticket_type_id_fkey deferrable initially deferred;
 
+-- ---------------------------------------------------------------- the buyer's orders
+-- Every per-buyer lookup a reservation makes (the per-user cap, the unpaid-hold
+-- limit, the waiting room's one live hold) is by buyer and event. With an index
+-- on the buyer alone, a planner that does not yet know the sale's event is big
+-- (a new event, or stats from before the sale) combined it with
+-- orders_event_idx in a BitmapAnd that reads every order of the event, for
+-- every buyer: the sale slowed as it sold. Buyer and event in one index leave
+-- nothing to combine. (A buyer's own order list still leads with buyer_id.)
+drop index public.orders_buyer_idx;
+create index orders_buyer_event_idx on public.orders (buyer_id, event_id, created_at desc);
+
 -- ---------------------------------------------------------------- sold out
 create function public.raise_sold_out(p_ticket_type_id uuid, p_available integer)
 returns void
