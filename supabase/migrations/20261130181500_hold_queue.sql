@@ -131,11 +131,9 @@ $$;
 -- ---------------------------------------------------------------- cached plans
 -- SQL functions that cannot be inlined (these set search_path) are parsed and
 -- planned again at every call; PL/pgSQL keeps its plans for the session. These
--- two run on every reservation (with tickets_owned_or_held, in PL/pgSQL one
--- call took 1.2 ms, not 1.9). tickets_owned_or_held stays SQL, planned per
--- call: a plan cached while the event had few orders can scan all of them for
--- every buyer (a BitmapAnd with orders_event_idx), and the sale then slows as
--- it sells.
+-- three run on every reservation: as PL/pgSQL one call took 1.2 ms, not 1.9.
+-- (tickets_owned_or_held's cached plan is safe with orders_buyer_event_idx
+-- above; without it, it could be the BitmapAnd described there.)
 create or replace function public.order_summary(p_order_id uuid, p_replayed boolean default false)
 returns jsonb
 language plpgsql stable set search_path = '' as $$
@@ -151,6 +149,19 @@ begin
                   from public.order_items oi join public.ticket_types t on t.id = oi.ticket_type_id
                  where oi.order_id = o.id))
       from public.orders o where o.id = p_order_id);
+end;
+$$;
+
+create or replace function public.tickets_owned_or_held(p_buyer_id uuid, p_event_id uuid)
+returns integer
+language plpgsql stable set search_path = '' as $$
+begin
+  return (select count(*) from public.tickets t
+           where t.owner_id = p_buyer_id and t.event_id = p_event_id and t.status = 'valid')::integer
+       + (select coalesce(sum(oi.quantity), 0) from public.order_items oi
+            join public.orders o on o.id = oi.order_id
+           where o.buyer_id = p_buyer_id and o.event_id = p_event_id
+             and oi.held_until > now())::integer;
 end;
 $$;
 
