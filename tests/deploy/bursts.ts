@@ -9,14 +9,12 @@ import assert from "node:assert/strict";
 import { assignStaff, makeUser } from "../support/builders.ts";
 import { makeBuyers, signedNotification } from "../support/purchase_builders.ts";
 import { hs256Token } from "../support/tokens.ts";
+import { tally } from "../support/outcomes.ts";
 import { eventOnSale, purchaseBody } from "../purchases/env.ts";
 import type { ProductionStack } from "./stack.ts";
 
 /** The functions base (…/functions/v1) the i-th client calls. */
 export type Origins = (i: number) => string;
-
-export const tally = (outcomes: string[]) =>
-  outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
 
 type User = { id: string; email: string; roles: string[] };
 

@@ -7,6 +7,7 @@ import { dbTest, setupHarness } from "../support/harness.ts";
 import { callers } from "../support/callers.ts";
 import { makeEvent, makeUser } from "../support/builders.ts";
 import { makeHold, makePaidOrder, makeTicketType } from "../support/events_builders.ts";
+import { rolledBack } from "../support/outcomes.ts";
 
 const as = () => callers(createEventsApp());
 
@@ -99,22 +100,18 @@ dbTest(
 dbTest("stats merge what event_checkin_stats() reports (the tickets domain's body)", async () => {
   const { sql } = await setupHarness();
   const { event, vip } = await soldEvent(sql);
-  const rollback = new Error("rollback");
   // Replaced inside a transaction that is rolled back, so no other test sees the fake body.
-  await sql.begin(async (tx) => {
+  await rolledBack(sql, async (tx) => {
     await tx.unsafe(`create or replace function public.event_checkin_stats(p_event_id uuid)
       returns jsonb language sql stable set search_path = '' as $$
         select jsonb_build_object('checked_in_by_type', jsonb_build_object('${vip.id}', 2),
                                   'inside_by_type', jsonb_build_object('${vip.id}', 1),
                                   'by_gate', '{"north": 2}'::jsonb, 'offline_conflicts', 1) $$`);
-    const stats = await getEventStats(tx as unknown as Sql, event.id);
+    const stats = await getEventStats(tx, event.id);
     assert.deepEqual(stats.ticket_types.map((t) => t.checked_in), [2, 0]);
     assert.equal(stats.totals.checked_in, 2);
     assert.deepEqual(stats.ticket_types.map((t) => t.inside), [1, 0]);
     assert.deepEqual(stats.by_gate, { north: 2 });
     assert.equal(stats.offline_conflicts, 1);
-    throw rollback;
-  }).catch((error) => {
-    if (error !== rollback) throw error;
   });
 });

@@ -10,6 +10,7 @@ import { hs256Token } from "../support/tokens.ts";
 import { makeBuyers } from "../support/purchase_builders.ts";
 import { eventOnSale, key, purchaseBody, purchaseEnv } from "./env.ts";
 import { deliver } from "./webhook_support.ts";
+import { tally } from "../support/outcomes.ts";
 
 // The acceptance numbers run on a real PostgreSQL; the embedded PGlite (one
 // connection, for `deno task ok` without DATABASE_URL) gets a smaller sale.
@@ -39,11 +40,9 @@ dbTest(
         callers.map((c) => c.post("/purchases", purchaseBody(event.id, ticketType.id), key())),
       );
       const ms = Math.round(performance.now() - started);
-      const byOutcome: Record<string, number> = {};
-      for (const r of responses) {
-        const outcome = r.status === 201 ? "created" : `${r.status} ${r.body.error?.code}`;
-        byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
-      }
+      const byOutcome = tally(
+        responses.map((r) => r.status === 201 ? "created" : `${r.status} ${r.body.error?.code}`),
+      );
       console.log(`round ${round}: ${BUYERS} requests in ${ms} ms`, JSON.stringify(byOutcome));
       assert.deepEqual(byOutcome, { created: CAPACITY, "409 sold_out": BUYERS - CAPACITY });
       const [counts] = await sql`

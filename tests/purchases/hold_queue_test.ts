@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { dbTest, setupHarness } from "../support/harness.ts";
 import { makeEvent, makeTicketType, makeUsers } from "../support/builders.ts";
+import { rolledBack, tally } from "../support/outcomes.ts";
 import type { Sql } from "../../shared/db/mod.ts";
 
 const onPostgres = Boolean(Deno.env.get("DATABASE_URL"));
@@ -20,23 +21,6 @@ function reserve(sql: Sql, buyerId: string, eventId: string, items: Line[]) {
       p_items => ${sql.json(items)}, p_idempotency_key => ${crypto.randomUUID()},
       p_request_hash => 'queue', p_hold_minutes => 15)`
     .then(() => "hold", (e) => e.code === "CRP01" ? "sold_out" : `${e.code} ${e.message}`);
-}
-
-/** Runs fn in a transaction that is then rolled back. */
-async function rolledBack(sql: Sql, fn: (tx: Sql) => Promise<void>): Promise<void> {
-  const rollback = new Error("rollback");
-  await sql.begin(async (tx) => {
-    await fn(tx as unknown as Sql);
-    throw rollback;
-  }).catch((e) => {
-    if (e !== rollback) throw e;
-  });
-}
-
-function tally(outcomes: string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
-  return counts;
 }
 
 dbTest(

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { dbTest } from "../support/harness.ts";
 import { makeOrderWithTickets, makeUser, makeUsers } from "../support/builders.ts";
 import { expireOrder, makeOrder } from "../support/purchase_builders.ts";
+import { tally } from "../support/outcomes.ts";
 import { eventOnSale, key, purchaseBody, purchaseEnv } from "./env.ts";
 
 const pgCode = async (query: PromiseLike<unknown>) => {
@@ -105,11 +106,7 @@ dbTest(
           p_hold_minutes => 15)`.then(() => "hold", (e) => e.code === "CRP01" ? "sold_out" : e.code)
       ),
     );
-    const counts: Record<string, number> = {};
-    for (const o of outcomes) {
-      counts[o] = (counts[o] ?? 0) + 1;
-    }
-    assert.deepEqual(counts, { hold: capacity, sold_out: capacity * 2 });
+    assert.deepEqual(tally(outcomes), { hold: capacity, sold_out: capacity * 2 });
     const [type] = await sql`select held, sold, capacity from public.ticket_types
                             where id = ${ticketType.id}`;
     assert.deepEqual({ ...type }, { held: capacity, sold: 0, capacity });
